@@ -1,0 +1,364 @@
+"""Reading SMILES files, preparing them for the model (in parallel) and caching the result.
+
+Flow: a ``.csv``/``.smi``/``.txt`` file (gzipped or not) -> rows of SMILES -> RDKit canonical SMILES
++ SELFIES + head properties (``prepare``, all cores, cached by the file's hash) -> token ids under a
+vocabulary (``encode``, cached by file hash and alphabet). A bad row is skipped and counted,
+optionally written to a rejects file; it never stops a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import selfies as sf
+
+from molvae.chem import PROPERTY_NAMES, canonical_smiles, properties, without_rdkit_log
+from molvae.errors import DataError, VocabularyError
+from molvae.vocab import Vocabulary, default_constraints, selfies_constraints
+
+log = logging.getLogger(__name__)
+
+#: Column names recognised as holding SMILES (compared case-insensitively).
+SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "mol", "molecule")
+#: Bump when the prepared-data layout changes, so stale caches are not reused.
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row that did not make it into the data, and why."""
+
+    row: int
+    smiles: str
+    reason: str
+
+
+@dataclass
+class Report:
+    """Counts of what happened to the rows of a file."""
+
+    rows: int = 0
+    kept: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+
+    def reasons(self) -> dict[str, int]:
+        """Number of rejects per reason."""
+        return dict(Counter(r.reason.split(":")[0] for r in self.rejects))
+
+    def summary(self) -> str:
+        """One line for the log."""
+        detail = ", ".join(f"{n} {reason}" for reason, n in sorted(self.reasons().items()))
+        return f"{self.rows} rows, {self.kept} kept, {len(self.rejects)} skipped" + (
+            f" ({detail})" if detail else ""
+        )
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    if gz:
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def _is_delimited(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    return bool(suffixes) and suffixes[-1] in (".csv", ".tsv")
+
+
+def iter_smiles(path: str | Path, column: str | None = None) -> Iterator[tuple[int, str]]:
+    """Yield ``(row_number, smiles)`` from a SMILES file, streaming (row 1 is the first data row).
+
+    ``.csv``/``.tsv`` files need a header; the SMILES column is ``column`` or the first header
+    matching ``SMILES_COLUMNS``. Other files (``.smi``, ``.txt``) hold one molecule per line, SMILES
+    first, optionally after a ``smiles`` header line.
+
+    Raises:
+        DataError: the file is missing or has no SMILES column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    with _open_text(path) as fh:
+        if _is_delimited(path):
+            delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
+            reader = csv.reader(fh, delimiter=delimiter)
+            header = next(reader, None)
+            if header is None:
+                return
+            idx = _find_column(path, header, column)
+            for row_no, row in enumerate(reader, start=1):
+                yield row_no, row[idx] if idx < len(row) else ""
+        else:
+            for row_no, line in enumerate(fh, start=1):
+                parts = line.split()
+                token = parts[0] if parts else ""
+                if row_no == 1 and token.lower() in SMILES_COLUMNS:
+                    continue
+                yield row_no, token
+
+
+def _find_column(path: Path, header: list[str], column: str | None) -> int:
+    names = [h.strip() for h in header]
+    if column is not None:
+        if column not in names:
+            raise DataError(f"{path}: no column {column!r}; columns are {names}")
+        return names.index(column)
+    for i, name in enumerate(names):
+        if name.lower() in SMILES_COLUMNS:
+            return i
+    raise DataError(
+        f"{path}: no SMILES column among {names}; name one with --smiles-column "
+        f"(recognised automatically: {', '.join(SMILES_COLUMNS)})"
+    )
+
+
+def _prepare_one(item: tuple[int, str]) -> tuple[int, str, str, float, float, float] | Reject:
+    row, smiles = item
+    if not smiles.strip():
+        return Reject(row, smiles, "empty")
+    with without_rdkit_log():
+        canon = canonical_smiles(smiles)
+        if canon is None:
+            return Reject(row, smiles, "invalid SMILES")
+        try:
+            selfies = sf.encoder(canon, strict=True)
+        except sf.EncoderError as exc:
+            return Reject(row, smiles, f"not encodable as SELFIES: {exc}")
+        return (row, canon, selfies, *properties(canon))
+
+
+def _init_worker(constraints: dict[str, int]) -> None:
+    sf.set_semantic_constraints(constraints)  # worker processes are ours alone
+
+
+@dataclass
+class Prepared:
+    """Canonical molecules of a file with their SELFIES and head properties (row order kept)."""
+
+    smiles: list[str]
+    selfies: list[str]
+    props: np.ndarray  # (N, len(PROPERTY_NAMES)) float32, NaN where RDKit failed
+    report: Report
+    data_hash: str
+
+
+def file_hash(path: str | Path, column: str | None = None) -> str:
+    """SHA-256 of a file's bytes and the chosen column: the key of its cached preparation."""
+    h = hashlib.sha256(f"molvae-data-v{CACHE_VERSION}:{column}".encode())
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """``$MOLVAE_CACHE``, else ``$XDG_CACHE_HOME/molvae``, else ``~/.cache/molvae``."""
+    if os.environ.get("MOLVAE_CACHE"):
+        return Path(os.environ["MOLVAE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "molvae"
+
+
+def prepare(
+    path: str | Path,
+    *,
+    column: str | None = None,
+    workers: int | None = None,
+    cache_dir: str | Path | None = None,
+    rejects_path: str | Path | None = None,
+    constraints: dict[str, int] | None = None,
+) -> Prepared:
+    """Read, canonicalize, SELFIES-encode and compute properties of every row, using all cores.
+
+    The result is cached under ``cache_dir`` keyed by the file's hash, so a second run on the same
+    file takes seconds. Invalid or empty rows are skipped and counted in ``report``; with
+    ``rejects_path`` they are also written there as CSV (row, smiles, reason).
+
+    Raises:
+        DataError: the file is missing, has no SMILES column, or holds no valid molecule.
+    """
+    path = Path(path)
+    constraints = constraints or default_constraints()
+    digest = file_hash(path, column) if path.is_file() else ""
+    if next(iter_smiles(path, column), None) is None:  # fails fast on a missing file or column
+        raise DataError(f"{path}: the file holds no rows")
+    cache = Path(cache_dir) / f"prepared-{digest[:24]}" if cache_dir and digest else None
+    if cache is not None and (cache / "meta.json").is_file():
+        try:
+            prepared = _load_prepared(cache, digest)
+            log.info("%s: loaded prepared data from cache %s", path, cache)
+            _write_rejects(rejects_path, prepared.report)
+            return prepared
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring unreadable cache %s: %s", cache, exc)
+
+    workers = workers or os.cpu_count() or 1
+    report = Report()
+    smiles, selfies, props = [], [], []
+    items = iter_smiles(path, column)
+    with selfies_constraints(constraints):
+        if workers > 1:
+            ctx = get_context("spawn" if os.name == "nt" else "fork")
+            with ctx.Pool(workers, initializer=_init_worker, initargs=(constraints,)) as pool:
+                results = pool.imap(_prepare_one, items, chunksize=1000)
+                _collect(results, report, smiles, selfies, props)
+        else:
+            _collect(map(_prepare_one, items), report, smiles, selfies, props)
+    if not smiles:
+        raise DataError(f"{path}: no valid molecule ({report.summary()})")
+    prepared = Prepared(
+        smiles, selfies, np.asarray(props, dtype=np.float32).reshape(-1, 3), report, digest
+    )
+    log.info("%s: %s", path, report.summary())
+    if cache is not None:
+        _save_prepared(cache, prepared)
+    _write_rejects(rejects_path, report)
+    return prepared
+
+
+def _collect(results, report: Report, smiles: list, selfies: list, props: list) -> None:
+    for res in results:
+        report.rows += 1
+        if isinstance(res, Reject):
+            report.rejects.append(res)
+            continue
+        _, canon, sel, *p = res
+        smiles.append(canon)
+        selfies.append(sel)
+        props.append(p)
+    report.kept = len(smiles)
+
+
+def _write_rejects(rejects_path: str | Path | None, report: Report) -> None:
+    if rejects_path is None:
+        return
+    from molvae.io import atomic_write_text
+
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["row", "smiles", "reason"])
+    writer.writerows((r.row, r.smiles, r.reason) for r in report.rejects)
+    atomic_write_text(rejects_path, buf.getvalue())
+
+
+def _save_prepared(cache: Path, prepared: Prepared) -> None:
+    from molvae.io import atomic_write_bytes, atomic_write_text
+
+    cache.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(cache / "smiles.txt", "\n".join(prepared.smiles))
+    atomic_write_text(cache / "selfies.txt", "\n".join(prepared.selfies))
+    buf = io.BytesIO()
+    np.save(buf, prepared.props, allow_pickle=False)
+    atomic_write_bytes(cache / "props.npy", buf.getvalue())
+    rejects = [[r.row, r.smiles, r.reason] for r in prepared.report.rejects]
+    meta = {"hash": prepared.data_hash, "rows": prepared.report.rows, "rejects": rejects}
+    atomic_write_text(cache / "meta.json", json.dumps(meta))  # written last: marks completeness
+
+
+def _load_prepared(cache: Path, digest: str) -> Prepared:
+    meta = json.loads((cache / "meta.json").read_text())
+    if meta["hash"] != digest:
+        raise ValueError("hash mismatch")
+    smiles = (cache / "smiles.txt").read_text().split("\n")
+    selfies = (cache / "selfies.txt").read_text().split("\n")
+    props = np.load(cache / "props.npy", allow_pickle=False)
+    if not (len(smiles) == len(selfies) == len(props)):
+        raise ValueError("inconsistent lengths")
+    report = Report(rows=meta["rows"], kept=len(smiles))
+    report.rejects = [Reject(int(r), s, reason) for r, s, reason in meta["rejects"]]
+    return Prepared(smiles, selfies, props, report, digest)
+
+
+def build_vocabulary(selfies: list[str], *, max_len: int | None = None) -> Vocabulary:
+    """The alphabet of a data set; ``max_len`` defaults to its longest molecule (plus the end
+    token) rounded up to a multiple of 16, leaving room for slightly longer molecules."""
+    symbols: set[str] = set()
+    longest = 0
+    for s in selfies:
+        toks = list(sf.split_selfies(s))
+        symbols.update(toks)
+        longest = max(longest, len(toks))
+    if max_len is None:
+        max_len = -(-(longest + 1) // 16) * 16
+    return Vocabulary.build(symbols, max_len=max_len)
+
+
+@dataclass
+class Encoded:
+    """Token ids of the molecules a vocabulary can represent, with their properties."""
+
+    tokens: np.ndarray  # (N, max_len) uint8, right-padded
+    props: np.ndarray  # (N, len(PROPERTY_NAMES)) float32
+    index: np.ndarray  # (N,) positions in the Prepared lists
+    skipped: int
+
+
+def vocabulary_hash(vocab: Vocabulary) -> str:
+    """Short stable hash of an alphabet and length limit (the encoded cache's second key)."""
+    payload = json.dumps([list(vocab.symbols), vocab.max_len, sorted(vocab.constraints.items())])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def encode(
+    prepared: Prepared, vocab: Vocabulary, *, cache_dir: str | Path | None = None
+) -> Encoded:
+    """Map prepared molecules to token ids; molecules the vocabulary cannot represent are skipped,
+    counted and logged (with the first few named)."""
+    cache = None
+    if cache_dir and prepared.data_hash:
+        cache = (
+            Path(cache_dir)
+            / f"prepared-{prepared.data_hash[:24]}"
+            / f"tokens-{vocabulary_hash(vocab)}.npz"
+        )
+        if cache.is_file():
+            with np.load(cache, allow_pickle=False) as z:
+                log.info("loaded encoded tokens from cache %s", cache)
+                return Encoded(z["tokens"], z["props"], z["index"], int(z["skipped"]))
+    rows, index, errors = [], [], []
+    for i, (smi, sel) in enumerate(zip(prepared.smiles, prepared.selfies, strict=True)):
+        try:
+            rows.append(vocab.encode_selfies(sel, smiles=smi))
+            index.append(i)
+        except VocabularyError as exc:
+            errors.append(str(exc))
+    for msg in errors[:5]:
+        log.warning("skipped: %s", msg)
+    if errors:
+        log.warning("skipped %d molecules the vocabulary cannot represent", len(errors))
+    idx = np.asarray(index, dtype=np.int64)
+    enc = Encoded(vocab.pad(rows), prepared.props[idx], idx, len(errors))
+    if cache is not None:
+        from molvae.io import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.savez(buf, tokens=enc.tokens, props=enc.props, index=enc.index, skipped=enc.skipped)
+        atomic_write_bytes(cache, buf.getvalue())
+    return enc
+
+
+__all__ = [
+    "PROPERTY_NAMES",
+    "Encoded",
+    "Prepared",
+    "Reject",
+    "Report",
+    "build_vocabulary",
+    "encode",
+    "file_hash",
+    "iter_smiles",
+    "prepare",
+]

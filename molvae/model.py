@@ -1,0 +1,166 @@
+"""The SELFIES VAE: a convolutional encoder, a GRU decoder conditioned on z, and property heads.
+
+Shapes: B molecules, T tokens (the vocabulary's ``max_len``), E embedding, Z latent, H hidden.
+
+Why this design (measured on a 2-core CPU, see the model card): a bidirectional GRU encoder costs
+two thirds of a GRU VAE's training time; a small 1-D conv stack flattened over positions encodes as
+faithfully at a fraction of the cost, and keeps token positions, which exact reconstruction needs.
+The decoder is a single-layer GRU that sees z twice: as its initial state and added to every input
+embedding, so the latent is never forgotten over a 50-token molecule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from molvae.vocab import BOS_ID, EOS_ID, PAD_ID
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    """Architecture hyperparameters; saved with every model."""
+
+    vocab_size: int
+    max_len: int
+    latent_dim: int = 64
+    embed_dim: int = 64
+    conv_channels: int = 128
+    conv_kernel: int = 5
+    conv_layers: int = 3
+    encoder_hidden: int = 256
+    decoder_hidden: int = 384
+    head_hidden: int = 64
+    n_properties: int = 3
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VAEConfig:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class VAE(nn.Module):
+    """Encoder ``tokens -> (mu, logvar)``, decoder ``(z, tokens) -> logits``, heads ``z -> props``."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        E, C, Z, H = cfg.embed_dim, cfg.conv_channels, cfg.latent_dim, cfg.decoder_hidden
+        self.embed = nn.Embedding(cfg.vocab_size, E, padding_idx=PAD_ID)
+        convs: list[nn.Module] = []
+        for i in range(cfg.conv_layers):
+            convs += [nn.Conv1d(E if i == 0 else C, C, cfg.conv_kernel, padding="same"), nn.GELU()]
+        self.conv = nn.Sequential(*convs)
+        self.enc_fc = nn.Linear(cfg.max_len * C, cfg.encoder_hidden)
+        self.to_stats = nn.Linear(cfg.encoder_hidden, 2 * Z)
+        self.z_to_hidden = nn.Linear(Z, H)
+        self.z_to_input = nn.Linear(Z, E)
+        self.gru = nn.GRU(E, H, batch_first=True)
+        self.to_logits = nn.Linear(H, cfg.vocab_size)
+        self.heads = nn.ModuleList(
+            nn.Sequential(nn.Linear(Z, cfg.head_hidden), nn.GELU(), nn.Linear(cfg.head_hidden, 1))
+            for _ in range(cfg.n_properties)
+        )
+        # Head targets are standardized during training; these turn predictions back into units.
+        self.register_buffer("prop_mean", torch.zeros(cfg.n_properties))
+        self.register_buffer("prop_std", torch.ones(cfg.n_properties))
+
+    # --- encoder -------------------------------------------------------------------------------
+    def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior parameters ``(mu, logvar)``, each (B, Z), of right-padded tokens (B, T)."""
+        x = self.embed(tokens.long()).transpose(1, 2)  # (B, E, T)
+        h = self.conv(x).flatten(1)  # (B, C*T)
+        h = F.gelu(self.enc_fc(h))  # (B, encoder_hidden)
+        mu, logvar = self.to_stats(h).float().chunk(2, dim=-1)  # (B, Z) each
+        return mu, logvar.clamp(-12.0, 6.0)
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """A sample z ~ N(mu, exp(logvar)), drawn from ``generator`` for reproducibility."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + eps * torch.exp(0.5 * logvar)
+
+    # --- decoder -------------------------------------------------------------------------------
+    def decode_logits(self, z: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced next-token logits (B, T', V) for targets ``tokens`` (B, T')."""
+        bos = torch.full_like(tokens[:, :1], BOS_ID)
+        inputs = torch.cat([bos, tokens[:, :-1]], dim=1).long()  # (B, T')
+        x = self.embed(inputs) + self.z_to_input(z)[:, None, :]  # (B, T', E)
+        h0 = torch.tanh(self.z_to_hidden(z))[None]  # (1, B, H)
+        out, _ = self.gru(x, h0)  # (B, T', H)
+        return self.to_logits(out)  # (B, T', V)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        z: torch.Tensor,
+        *,
+        temperature: float = 0.0,
+        generator: torch.Generator | None = None,
+        max_len: int | None = None,
+    ) -> torch.Tensor:
+        """Decode latents (B, Z) to token ids (B, <=T), greedy when ``temperature`` is 0.
+
+        Stops early once every molecule has produced its end token; positions after a
+        molecule's end token are padding.
+        """
+        max_len = max_len or self.cfg.max_len
+        B = z.shape[0]
+        h = torch.tanh(self.z_to_hidden(z))[None]  # (1, B, H)
+        z_in = self.z_to_input(z)[:, None, :]  # (B, 1, E)
+        tok = torch.full((B, 1), BOS_ID, dtype=torch.long, device=z.device)
+        done = torch.zeros(B, dtype=torch.bool, device=z.device)
+        out = torch.full((B, max_len), PAD_ID, dtype=torch.long, device=z.device)
+        banned = torch.zeros(self.cfg.vocab_size, dtype=torch.bool, device=z.device)
+        banned[[PAD_ID, BOS_ID]] = True
+        for t in range(max_len):
+            o, h = self.gru(self.embed(tok) + z_in, h)  # (B, 1, H)
+            logits = self.to_logits(o[:, 0]).float().masked_fill(banned, float("-inf"))  # (B, V)
+            if t == max_len - 1:  # the last position can only end the molecule
+                nxt = torch.full((B,), EOS_ID, dtype=torch.long, device=z.device)
+            elif temperature > 0:
+                probs = torch.softmax(logits / temperature, dim=-1)
+                nxt = torch.multinomial(probs, 1, generator=generator)[:, 0]
+            else:
+                nxt = logits.argmax(-1)
+            nxt = nxt.masked_fill(done, PAD_ID)
+            out[:, t] = nxt
+            done |= nxt == EOS_ID
+            if bool(done.all()):
+                return out[:, : t + 1]
+            tok = nxt[:, None]
+        return out
+
+    # --- property heads ------------------------------------------------------------------------
+    def predict_properties(self, z: torch.Tensor, *, standardized: bool = False) -> torch.Tensor:
+        """Head predictions (B, n_properties), in property units unless ``standardized``."""
+        pred = torch.cat([head(z) for head in self.heads], dim=-1).float()  # (B, P)
+        return pred if standardized else pred * self.prop_std + self.prop_mean
+
+    def forward(
+        self, tokens: torch.Tensor, generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Encode, sample z, decode with teacher forcing and predict properties.
+
+        Returns a dict with ``logits`` (B, T', V) for the first T' positions that hold any token,
+        ``mu``, ``logvar``, ``z`` (B, Z) and standardized ``props`` (B, P).
+        """
+        mu, logvar = self.encode(tokens)
+        z = self.reparameterize(mu, logvar, generator)
+        length = int((tokens != PAD_ID).sum(1).max())  # decode only up to the longest molecule
+        logits = self.decode_logits(z, tokens[:, :length])
+        return {
+            "logits": logits,
+            "mu": mu,
+            "logvar": logvar,
+            "z": z,
+            "props": self.predict_properties(z, standardized=True),
+        }
