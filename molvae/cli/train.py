@@ -1,0 +1,55 @@
+"""``molvae train``: train a VAE on a SMILES file into a run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from molvae.cli import app
+
+
+@app.command()
+def train(
+    data: Path = typer.Argument(..., help="SMILES file (.csv/.smi/.txt, optionally .gz)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory (created)."),
+    smiles_column: Optional[str] = typer.Option(None, help="CSV column holding SMILES."),
+    epochs: int = typer.Option(10, min=1),
+    batch_size: int = typer.Option(512, min=1),
+    lr: float = typer.Option(1e-3, min=0.0),
+    beta: float = typer.Option(0.1, min=0.0, help="Final KL weight."),
+    kl_schedule: str = typer.Option("linear", help="linear | cyclical | constant"),
+    kl_warmup_steps: int = typer.Option(3000, min=0),
+    free_bits: float = typer.Option(0.1, min=0.0, help="Nats per latent dim not penalized."),
+    latent_dim: int = typer.Option(64, min=1),
+    decoder_hidden: int = typer.Option(384, min=1),
+    max_steps: Optional[int] = typer.Option(None, min=1, help="Stop after this many steps."),
+    patience: int = typer.Option(3, min=1, help="Early stopping patience (epochs)."),
+    seed: int = typer.Option(0),
+    device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    precision: str = typer.Option("auto", help="auto | fp32 | bf16"),
+    workers: Optional[int] = typer.Option(None, min=1, help="Processes for data preparation."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Cache of prepared data."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Train a model; the best one is written to OUT/model.safetensors."""
+    from molvae.errors import MolVAEError
+    from molvae.train import TrainConfig
+    from molvae.train import train as run_training
+
+    if kl_schedule not in ("linear", "cyclical", "constant"):
+        raise MolVAEError(f"--kl-schedule {kl_schedule!r}: choose linear, cyclical or constant")
+    if precision not in ("auto", "fp32", "bf16"):
+        raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
+    cfg = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, kl_schedule=kl_schedule,
+        kl_warmup_steps=kl_warmup_steps, free_bits=free_bits, max_steps=max_steps,
+        patience=patience, seed=seed, device=device, precision=precision, workers=workers,
+        smiles_column=smiles_column,
+    )
+    path = run_training(data, out, cfg=cfg, resume=resume, cache_dir=cache_dir, progress=progress,
+                        model_overrides={"latent_dim": latent_dim,
+                                         "decoder_hidden": decoder_hidden})
+    typer.echo(f"model written to {path}")

@@ -1,0 +1,128 @@
+"""Token ids -> SELFIES -> RDKit-validated canonical SMILES, on all cores.
+
+SELFIES decoding plus RDKit canonicalization costs about as much as the network itself, so it
+runs in worker processes while the main process decodes the next batch of latents.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from multiprocessing import get_context
+from multiprocessing.pool import AsyncResult, Pool
+
+import numpy as np
+import selfies as sf
+
+from molvae.chem import canonical_smiles, without_rdkit_log
+from molvae.vocab import EOS_ID, PAD_ID, SPECIAL_TOKENS, Vocabulary, selfies_constraints
+
+#: ``(selfies, canonical_smiles)``; the SMILES is ``None`` when the molecule is empty.
+Decoded = tuple[str, str | None]
+
+
+def tokens_to_molecules(tokens: np.ndarray, symbols: tuple[str, ...]) -> list[Decoded]:
+    """Decode rows of token ids (N, T) with the current SELFIES constraints."""
+    n_special = len(SPECIAL_TOKENS)
+    out: list[Decoded] = []
+    with without_rdkit_log():
+        for row in tokens:
+            parts = []
+            for i in row:
+                i = int(i)
+                if i == EOS_ID or i == PAD_ID:
+                    break
+                if i >= n_special:
+                    parts.append(symbols[i])
+            selfies = "".join(parts)
+            try:
+                smiles = canonical_smiles(sf.decoder(selfies)) if selfies else None
+            except sf.DecoderError:
+                smiles = None
+            out.append((selfies, smiles))
+    return out
+
+
+_WORKER_SYMBOLS: tuple[str, ...] = ()
+
+
+def _init_worker(symbols: tuple[str, ...], constraints: dict[str, int]) -> None:
+    global _WORKER_SYMBOLS  # per worker process, set once by the pool initializer
+    _WORKER_SYMBOLS = symbols
+    sf.set_semantic_constraints(constraints)
+
+
+def _decode_chunk(tokens: np.ndarray) -> list[Decoded]:
+    return tokens_to_molecules(tokens, _WORKER_SYMBOLS)
+
+
+class MoleculeDecoder:
+    """Decodes token batches to molecules, in worker processes when ``workers`` > 1.
+
+    Use as a context manager; :meth:`submit` returns at once so the caller can overlap the
+    network's work with decoding, :meth:`decode` blocks.
+
+    >>> from molvae.vocab import Vocabulary
+    >>> vocab = Vocabulary.build(["[C]", "[O]"], max_len=4)
+    >>> with MoleculeDecoder(vocab, workers=1) as dec:
+    ...     dec.decode(np.array([[3, 4, 2, 0]]))
+    [('[C][O]', 'CO')]
+    """
+
+    def __init__(self, vocab: Vocabulary, workers: int | None = None) -> None:
+        self.vocab = vocab
+        self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        self._pool: Pool | None = None
+
+    def __enter__(self) -> MoleculeDecoder:
+        if self.workers > 1:
+            ctx = get_context("spawn" if os.name == "nt" else "fork")
+            self._pool = ctx.Pool(
+                self.workers,
+                initializer=_init_worker,
+                initargs=(self.vocab.symbols, self.vocab.constraints),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def submit(self, tokens: np.ndarray) -> _Pending:
+        """Start decoding ``tokens`` (N, T); returns a handle whose ``get()`` gives the result."""
+        if self._pool is None:
+            with selfies_constraints(self.vocab.constraints):
+                return _Pending(done=tokens_to_molecules(tokens, self.vocab.symbols))
+        chunks = np.array_split(tokens, min(len(tokens), self.workers * 2) or 1)
+        return _Pending(parts=[self._pool.apply_async(_decode_chunk, (c,)) for c in chunks])
+
+    def decode(self, tokens: np.ndarray) -> list[Decoded]:
+        """Decode ``tokens`` (N, T) and wait for the result."""
+        return self.submit(tokens).get()
+
+
+class _Pending:
+    def __init__(self, done: list[Decoded] | None = None,
+                 parts: list[AsyncResult] | None = None) -> None:
+        self._done, self._parts = done, parts
+
+    def get(self) -> list[Decoded]:
+        if self._done is None:
+            self._done = [m for part in self._parts or [] for m in part.get()]
+        return self._done
+
+
+def iter_pipelined(
+    batches: Iterator[np.ndarray], decoder: MoleculeDecoder
+) -> Iterator[list[Decoded]]:
+    """Decode a stream of token batches, keeping one batch in flight while the next is made."""
+    pending: _Pending | None = None
+    for tokens in batches:
+        nxt = decoder.submit(tokens)
+        if pending is not None:
+            yield pending.get()
+        pending = nxt
+    if pending is not None:
+        yield pending.get()
