@@ -1,3 +1,55 @@
-"""molvae: molecular design in the latent space of a SELFIES variational autoencoder."""
+"""molvae: molecular design in the latent space of a SELFIES variational autoencoder.
+
+>>> from molvae import load_model
+>>> model = load_model()                         # the model shipped with molvae
+>>> smiles = model.sample(3, seed=0)             # valid, canonical SMILES from the prior
+>>> enc = model.encode(smiles)                   # latent points (enc.z) and any errors
+>>> enc.z.shape
+(3, 64)
+>>> decoded = model.decode(enc.z)                # [(selfies, canonical smiles)], greedy
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "CheckpointError",
+    "DataError",
+    "InvalidSmilesError",
+    "MolVAEError",
+    "TrainedModel",
+    "VocabularyError",
+    "__version__",
+    "load_model",
+]
+
+_LAZY = {  # imported on first use, so `import molvae` and `molvae --help` stay fast
+    "load_model": "molvae.trained",
+    "TrainedModel": "molvae.trained",
+    "MolVAEError": "molvae.errors",
+    "InvalidSmilesError": "molvae.errors",
+    "VocabularyError": "molvae.errors",
+    "DataError": "molvae.errors",
+    "CheckpointError": "molvae.errors",
+}
+
+if TYPE_CHECKING:
+    from molvae.errors import (
+        CheckpointError,
+        DataError,
+        InvalidSmilesError,
+        MolVAEError,
+        VocabularyError,
+    )
+    from molvae.trained import TrainedModel, load_model
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'molvae' has no attribute {name!r}")

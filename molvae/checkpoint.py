@@ -100,13 +100,15 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
         model = VAE(cfg)
         model.load_state_dict(state, strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: tensors do not match the model's description: {exc}") from exc
+        raise CheckpointError(
+            f"{path}: tensors do not match the model's description: {exc}"
+        ) from exc
     model.to(device).eval()
     return model, ModelFile(cfg, vocab, header.get("info", {}))
 
 
 def _metadata(raw: bytes) -> dict[str, str]:
-    """The string-to-string metadata of a safetensors buffer (its JSON header's ``__metadata__``)."""
+    """The string metadata of a safetensors buffer (its JSON header's ``__metadata__``)."""
     if len(raw) < 8:
         raise ValueError("file shorter than a safetensors header")
     n = int.from_bytes(raw[:8], "little")

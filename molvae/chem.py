@@ -80,7 +80,7 @@ def logp(mol: MolLike) -> float:
 
 
 def sa_score(mol: MolLike) -> float:
-    """Synthetic accessibility (Ertl & Schuffenhauer 2009), 1 (easy) .. 10 (hard); NaN if unreadable.
+    """Synthetic accessibility (Ertl & Schuffenhauer 2009), 1 (easy)..10 (hard); NaN if unreadable.
 
     >>> round(sa_score("CCO"), 2)
     1.98

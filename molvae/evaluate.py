@@ -22,7 +22,7 @@ from rdkit import DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
 from molvae.chem import PROPERTY_NAMES, to_mol
-from molvae.data import prepare
+from molvae.data import compute_properties, prepare
 from molvae.trained import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def evaluate(
     cache_dir: str | Path | None = None,
 ) -> Metrics:
     """Measure a model on a test file (and novelty against ``train_file`` when given)."""
-    test = prepare(test_file, workers=workers, cache_dir=cache_dir)
+    test = prepare(test_file, workers=workers, cache_dir=cache_dir, property_fraction=0.0)
     rng = np.random.default_rng(seed)
     pick = rng.permutation(len(test.smiles))
 
@@ -126,14 +126,14 @@ def evaluate(
     unique = len(unique_set) / max(1, len(valid))
     novelty = None
     if train_file is not None:
-        train = prepare(train_file, workers=workers, cache_dir=cache_dir)
+        train = prepare(train_file, workers=workers, cache_dir=cache_dir, property_fraction=0.0)
         known = set(train.smiles)
         novelty = sum(s not in known for s in unique_set) / max(1, len(unique_set))
 
-    prop_idx = pick[:n_properties]
-    enc_p = model.encode([test.smiles[i] for i in prop_idx])
+    prop_smiles = [test.smiles[i] for i in pick[:n_properties]]
+    enc_p = model.encode(prop_smiles)
     pred = model.predict_properties(enc_p.z)
-    truth = test.props[prop_idx][enc_p.ok]
+    truth = compute_properties(prop_smiles, workers=workers)[enc_p.ok]
     r2 = {name: r_squared(truth[:, j], pred[:, j]) for j, name in enumerate(PROPERTY_NAMES)}
 
     return Metrics(

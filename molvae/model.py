@@ -46,7 +46,8 @@ class VAEConfig:
 
 
 class VAE(nn.Module):
-    """Encoder ``tokens -> (mu, logvar)``, decoder ``(z, tokens) -> logits``, heads ``z -> props``."""
+    """Encoder ``tokens -> (mu, logvar)``; decoder ``(z, tokens) -> logits``; heads ``z -> props``.
+    """
 
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()

@@ -60,6 +60,7 @@ class TrainConfig:
     device: str = "auto"
     precision: Precision = "auto"
     workers: int | None = None  # processes for data preparation (default: all cores)
+    property_fraction: float = 1.0  # share of molecules labelled for the property heads
     smiles_column: str | None = None
 
 
@@ -216,11 +217,13 @@ def _train(data, out_dir, cfg, model_overrides, resume, cache_dir, progress, dev
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
         prepared = prepare(data, column=cfg.smiles_column, workers=cfg.workers,
-                           cache_dir=cache_dir, rejects_path=out_dir / "rejects.csv")
+                           cache_dir=cache_dir, rejects_path=out_dir / "rejects.csv",
+                           property_fraction=cfg.property_fraction)
     if world > 1:
         dist.barrier()  # rank 0 has filled the cache; the others read it
     if rank != 0:
-        prepared = prepare(data, column=cfg.smiles_column, workers=1, cache_dir=cache_dir)
+        prepared = prepare(data, column=cfg.smiles_column, workers=1, cache_dir=cache_dir,
+                           property_fraction=cfg.property_fraction)
     vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
              else build_vocabulary(prepared.selfies))
     encoded = encode(prepared, vocab, cache_dir=cache_dir)

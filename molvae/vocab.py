@@ -106,7 +106,11 @@ class Vocabulary:
         """
         name = smiles if smiles is not None else selfies
         ids = []
-        for symbol in sf.split_selfies(selfies):
+        try:
+            symbols = list(sf.split_selfies(selfies))
+        except ValueError as exc:  # e.g. a hanging '[': selfies raises a bare ValueError
+            raise VocabularyError(f"molecule {name!r} is not a valid SELFIES string: {exc}") from exc
+        for symbol in symbols:
             idx = self._index.get(symbol)  # type: ignore[attr-defined]
             if idx is None or idx < len(SPECIAL_TOKENS):
                 raise VocabularyError(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,14 +13,14 @@ from molvae.cli import app
 @app.command()
 def evaluate(
     test: Path = typer.Argument(..., help="Test SMILES file."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model file."),
-    train: Optional[Path] = typer.Option(None, help="Training SMILES file, for novelty."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="Model file."),
+    train: Path | None = typer.Option(None, help="Training SMILES file, for novelty."),
     n_reconstruct: int = typer.Option(1000, min=1),
     n_samples: int = typer.Option(10_000, min=1),
     n_properties: int = typer.Option(10_000, min=1),
     seed: int = typer.Option(0),
-    workers: Optional[int] = typer.Option(None, min=1),
-    cache_dir: Optional[Path] = typer.Option(None, help="Cache of prepared data."),
+    workers: int | None = typer.Option(None, min=1),
+    cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Measure a model (default: the shipped one) on a test file."""

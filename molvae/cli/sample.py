@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import csv
-import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 from tqdm.auto import tqdm
 
 from molvae.cli import app
+from molvae.io import atomic_open
 
 
 @app.command()
 def sample(
     n: int = typer.Option(..., "-n", "--n", help="Number of valid molecules to write."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="CSV file (default: stdout)."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model file."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="CSV file (default: stdout)."),
+    model: Path | None = typer.Option(None, "--model", "-m", help="Model file."),
     temperature: float = typer.Option(0.0, min=0.0, help="0 decodes greedily."),
-    seed: Optional[int] = typer.Option(None, help="Seed for reproducible samples."),
+    seed: int | None = typer.Option(None, help="Seed for reproducible samples."),
     batch_size: int = typer.Option(2048, min=1),
-    workers: Optional[int] = typer.Option(None, min=1, help="Decoding processes (all cores)."),
+    workers: int | None = typer.Option(None, min=1, help="Decoding processes (all cores)."),
 ) -> None:
     """Write N valid molecules (canonical SMILES and SELFIES) drawn from the model's prior."""
     from molvae.errors import MolVAEError
@@ -43,19 +41,10 @@ def sample(
         for batch in batches:
             writer.writerows((smi, sel) for sel, smi in batch)
         return
-    # Stream to a temporary file beside OUT and rename at the end: never half a file.
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["smiles", "selfies"])
-            for batch in batches:
-                writer.writerows((smi, sel) for sel, smi in batch)
-                bar.update(len(batch))
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        bar.close()
+    with atomic_open(out, "w") as fh, bar:  # never half a file, even on Ctrl-C
+        writer = csv.writer(fh)
+        writer.writerow(["smiles", "selfies"])
+        for batch in batches:
+            writer.writerows((smi, sel) for sel, smi in batch)
+            bar.update(len(batch))
     typer.echo(f"wrote {n} molecules to {out}", err=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ from molvae.cli import app
 def train(
     data: Path = typer.Argument(..., help="SMILES file (.csv/.smi/.txt, optionally .gz)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory (created)."),
-    smiles_column: Optional[str] = typer.Option(None, help="CSV column holding SMILES."),
+    smiles_column: str | None = typer.Option(None, help="CSV column holding SMILES."),
     epochs: int = typer.Option(10, min=1),
     batch_size: int = typer.Option(512, min=1),
     lr: float = typer.Option(1e-3, min=0.0),
@@ -24,13 +23,13 @@ def train(
     free_bits: float = typer.Option(0.1, min=0.0, help="Nats per latent dim not penalized."),
     latent_dim: int = typer.Option(64, min=1),
     decoder_hidden: int = typer.Option(384, min=1),
-    max_steps: Optional[int] = typer.Option(None, min=1, help="Stop after this many steps."),
+    max_steps: int | None = typer.Option(None, min=1, help="Stop after this many steps."),
     patience: int = typer.Option(3, min=1, help="Early stopping patience (epochs)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     precision: str = typer.Option("auto", help="auto | fp32 | bf16"),
-    workers: Optional[int] = typer.Option(None, min=1, help="Processes for data preparation."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Cache of prepared data."),
+    workers: int | None = typer.Option(None, min=1, help="Processes for data preparation."),
+    cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:

@@ -1,0 +1,89 @@
+"""Sampling speed end to end (prior -> network -> SELFIES -> RDKit canonical SMILES), and the
+ceiling set by SELFIES decoding plus RDKit canonicalization alone.
+
+    python benchmarks/sampling.py --n 20000 --repeats 5 --out benchmarks/results/sampling.json
+
+Reports the median of ``--repeats`` runs in valid molecules per second, and the ratio to the
+ceiling (the same decoding work with no network, on all cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from molvae.decoding import MoleculeDecoder
+from molvae.trained import load_model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    model = load_model(args.model)
+    workers = args.workers or os.cpu_count() or 1
+    end_to_end, network_only, decode_only = [], [], []
+    for r in range(args.repeats):
+        t = time.perf_counter()
+        got = sum(len(b) for b in model.iter_samples(args.n, seed=r, batch_size=args.batch_size,
+                                                     workers=workers))
+        end_to_end.append(got / (time.perf_counter() - t))
+
+        z = torch.randn(args.n, model.latent_dim, generator=torch.Generator().manual_seed(r))
+        t = time.perf_counter()
+        tokens = np.concatenate([model.generate_tokens(z[i:i + args.batch_size])
+                                 for i in range(0, args.n, args.batch_size)])
+        network_only.append(args.n / (time.perf_counter() - t))
+
+        with MoleculeDecoder(model.vocab, workers=workers) as dec:
+            t = time.perf_counter()
+            dec.decode(tokens)
+            decode_only.append(args.n / (time.perf_counter() - t))
+        print(f"run {r}: end to end {end_to_end[-1]:.0f}/s, network {network_only[-1]:.0f}/s, "
+              f"SELFIES+RDKit {decode_only[-1]:.0f}/s", flush=True)
+
+    result = {
+        "n": args.n, "repeats": args.repeats, "workers": workers,
+        "end_to_end_valid_mol_per_s_median": statistics.median(end_to_end),
+        "network_mol_per_s_median": statistics.median(network_only),
+        "decode_ceiling_mol_per_s_median": statistics.median(decode_only),
+        "ratio_to_ceiling": statistics.median(end_to_end) / statistics.median(decode_only),
+        "runs": {"end_to_end": end_to_end, "network": network_only, "decode": decode_only},
+        "hardware": hardware(),
+    }
+    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def hardware() -> dict:
+    """What the numbers were measured on."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
+
+
+if __name__ == "__main__":
+    main()
