@@ -125,25 +125,20 @@ def _find_column(path: Path, header: list[str], column: str | None) -> int:
     )
 
 
-_NO_PROPERTIES = (float("nan"),) * len(PROPERTY_NAMES)
-
-
-def has_properties(row: int, fraction: float) -> bool:
-    """Whether a row gets head properties: a fixed pseudo-random ``fraction`` of rows, so the
-    choice is the same in every run (QED and SA cost ~5x the rest of preparation).
+def has_properties(index: int, fraction: float) -> bool:
+    """Whether molecule ``index`` gets head properties: a fixed pseudo-random ``fraction`` of
+    them, the same in every run (QED and SA cost ~5x the rest of preparation).
 
     >>> has_properties(7, 1.0), has_properties(7, 0.0)
     (True, False)
     """
     if fraction >= 1.0:
         return True
-    return (row * 2654435761) % 2**32 < fraction * 2**32
+    return (index * 2654435761) % 2**32 < fraction * 2**32
 
 
-def _prepare_one(
-    item: tuple[int, str, float],
-) -> tuple[int, str, str, float, float, float] | Reject:
-    row, smiles, property_fraction = item
+def _prepare_one(item: tuple[int, str]) -> tuple[int, str, str] | Reject:
+    row, smiles = item
     if not smiles.strip():
         return Reject(row, smiles, "empty")
     with without_rdkit_log():
@@ -154,8 +149,7 @@ def _prepare_one(
             selfies = sf.encoder(canon, strict=True)
         except sf.EncoderError as exc:
             return Reject(row, smiles, f"not encodable as SELFIES: {exc}")
-        props = properties(canon) if has_properties(row, property_fraction) else _NO_PROPERTIES
-        return (row, canon, selfies, *props)
+        return (row, canon, selfies)
 
 
 def _init_worker(constraints: dict[str, int]) -> None:
@@ -168,14 +162,14 @@ class Prepared:
 
     smiles: list[str]
     selfies: list[str]
-    props: np.ndarray  # (N, len(PROPERTY_NAMES)) float32, NaN where RDKit failed
+    props: np.ndarray  # (N, len(PROPERTY_NAMES)) float32; NaN where not computed or RDKit failed
     report: Report
     data_hash: str
 
 
-def file_hash(path: str | Path, column: str | None = None, property_fraction: float = 1.0) -> str:
-    """SHA-256 of a file's bytes and how it is prepared: the key of its cached preparation."""
-    h = hashlib.sha256(f"molvae-data-v{CACHE_VERSION}:{column}:{property_fraction}".encode())
+def file_hash(path: str | Path, column: str | None = None) -> str:
+    """SHA-256 of a file's bytes and the chosen column: the key of its cached preparation."""
+    h = hashlib.sha256(f"molvae-data-v{CACHE_VERSION}:{column}".encode())
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
@@ -200,65 +194,65 @@ def prepare(
     constraints: dict[str, int] | None = None,
     property_fraction: float = 1.0,
 ) -> Prepared:
-    """Read, canonicalize, SELFIES-encode and compute properties of every row, using all cores.
+    """Read, canonicalize and SELFIES-encode every row, and compute the head properties (QED,
+    logP, SA) of a fixed ``property_fraction`` of the molecules (the rest get NaN); all cores.
 
-    The result is cached under ``cache_dir`` keyed by the file's hash, so a second run on the same
-    file takes seconds. Invalid or empty rows are skipped and counted in ``report``; with
-    ``rejects_path`` they are also written there as CSV (row, smiles, reason). Head properties
-    (QED, logP, SA) are computed for a fixed ``property_fraction`` of the rows; the rest get NaN.
+    Both steps are cached under ``cache_dir`` keyed by the file's hash (the properties also by the
+    fraction), so a second run on the same file takes seconds. Invalid or empty rows are skipped
+    and counted in ``report``; with ``rejects_path`` they are also written there as CSV
+    (row, smiles, reason).
 
     Raises:
         DataError: the file is missing, has no SMILES column, or holds no valid molecule.
     """
     path = Path(path)
     constraints = constraints or default_constraints()
-    digest = file_hash(path, column, property_fraction) if path.is_file() else ""
     if next(iter_smiles(path, column), None) is None:  # fails fast on a missing file or column
         raise DataError(f"{path}: the file holds no rows")
-    cache = Path(cache_dir) / f"prepared-{digest[:24]}" if cache_dir and digest else None
-    if cache is not None and (cache / "meta.json").is_file():
-        try:
-            prepared = _load_prepared(cache, digest)
-            log.info("%s: loaded prepared data from cache %s", path, cache)
-            _write_rejects(rejects_path, prepared.report)
-            return prepared
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("ignoring unreadable cache %s: %s", cache, exc)
-
+    digest = file_hash(path, column)
+    cache = Path(cache_dir) / f"prepared-{digest[:24]}" if cache_dir else None
     workers = workers or os.cpu_count() or 1
+    molecules = _load_molecules(cache, digest) if cache is not None else None
+    if molecules is not None:
+        log.info("%s: loaded prepared molecules from cache %s", path, cache)
+    else:
+        molecules = _prepare_molecules(path, column, workers, constraints)
+        if cache is not None:
+            _save_molecules(cache, digest, *molecules)
+    smiles, selfies, report = molecules
+    if not smiles:
+        raise DataError(f"{path}: no valid molecule ({report.summary()})")
+    log.info("%s: %s", path, report.summary())
+    _write_rejects(rejects_path, report)
+    props = _cached_properties(cache, smiles, property_fraction, workers)
+    return Prepared(smiles, selfies, props, report, digest)
+
+
+def _prepare_molecules(
+    path: Path, column: str | None, workers: int, constraints: dict[str, int]
+) -> tuple[list[str], list[str], Report]:
     report = Report()
-    smiles, selfies, props = [], [], []
-    items = ((row, smi, property_fraction) for row, smi in iter_smiles(path, column))
+    smiles: list[str] = []
+    selfies: list[str] = []
+    items = iter_smiles(path, column)
     with selfies_constraints(constraints):
         if workers > 1:
             ctx = get_context("spawn" if os.name == "nt" else "fork")
             with ctx.Pool(workers, initializer=_init_worker, initargs=(constraints,)) as pool:
-                results = pool.imap(_prepare_one, items, chunksize=1000)
-                _collect(results, report, smiles, selfies, props)
+                _collect(pool.imap(_prepare_one, items, chunksize=1000), report, smiles, selfies)
         else:
-            _collect(map(_prepare_one, items), report, smiles, selfies, props)
-    if not smiles:
-        raise DataError(f"{path}: no valid molecule ({report.summary()})")
-    prepared = Prepared(
-        smiles, selfies, np.asarray(props, dtype=np.float32).reshape(-1, 3), report, digest
-    )
-    log.info("%s: %s", path, report.summary())
-    if cache is not None:
-        _save_prepared(cache, prepared)
-    _write_rejects(rejects_path, report)
-    return prepared
+            _collect(map(_prepare_one, items), report, smiles, selfies)
+    return smiles, selfies, report
 
 
-def _collect(results, report: Report, smiles: list, selfies: list, props: list) -> None:
+def _collect(results, report: Report, smiles: list[str], selfies: list[str]) -> None:
     for res in results:
         report.rows += 1
         if isinstance(res, Reject):
             report.rejects.append(res)
             continue
-        _, canon, sel, *p = res
-        smiles.append(canon)
-        selfies.append(sel)
-        props.append(p)
+        smiles.append(res[1])
+        selfies.append(res[2])
     report.kept = len(smiles)
 
 
@@ -274,32 +268,58 @@ def _write_rejects(rejects_path: str | Path | None, report: Report) -> None:
     atomic_write_text(rejects_path, buf.getvalue())
 
 
-def _save_prepared(cache: Path, prepared: Prepared) -> None:
-    from molvae.io import atomic_write_bytes, atomic_write_text
+def _save_molecules(
+    cache: Path, digest: str, smiles: list[str], selfies: list[str], report: Report
+) -> None:
+    from molvae.io import atomic_write_text
 
     cache.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(cache / "smiles.txt", "\n".join(prepared.smiles))
-    atomic_write_text(cache / "selfies.txt", "\n".join(prepared.selfies))
-    buf = io.BytesIO()
-    np.save(buf, prepared.props, allow_pickle=False)
-    atomic_write_bytes(cache / "props.npy", buf.getvalue())
-    rejects = [[r.row, r.smiles, r.reason] for r in prepared.report.rejects]
-    meta = {"hash": prepared.data_hash, "rows": prepared.report.rows, "rejects": rejects}
+    atomic_write_text(cache / "smiles.txt", "\n".join(smiles))
+    atomic_write_text(cache / "selfies.txt", "\n".join(selfies))
+    rejects = [[r.row, r.smiles, r.reason] for r in report.rejects]
+    meta = {"hash": digest, "rows": report.rows, "rejects": rejects}
     atomic_write_text(cache / "meta.json", json.dumps(meta))  # written last: marks completeness
 
 
-def _load_prepared(cache: Path, digest: str) -> Prepared:
-    meta = json.loads((cache / "meta.json").read_text())
-    if meta["hash"] != digest:
-        raise ValueError("hash mismatch")
-    smiles = (cache / "smiles.txt").read_text().split("\n")
-    selfies = (cache / "selfies.txt").read_text().split("\n")
-    props = np.load(cache / "props.npy", allow_pickle=False)
-    if not (len(smiles) == len(selfies) == len(props)):
-        raise ValueError("inconsistent lengths")
-    report = Report(rows=meta["rows"], kept=len(smiles))
-    report.rejects = [Reject(int(r), s, reason) for r, s, reason in meta["rejects"]]
-    return Prepared(smiles, selfies, props, report, digest)
+def _load_molecules(cache: Path, digest: str) -> tuple[list[str], list[str], Report] | None:
+    if not (cache / "meta.json").is_file():
+        return None
+    try:
+        meta = json.loads((cache / "meta.json").read_text())
+        if meta["hash"] != digest:
+            raise ValueError("hash mismatch")
+        smiles = (cache / "smiles.txt").read_text().split("\n")
+        selfies = (cache / "selfies.txt").read_text().split("\n")
+        if len(smiles) != len(selfies):
+            raise ValueError("inconsistent lengths")
+        report = Report(rows=meta["rows"], kept=len(smiles))
+        report.rejects = [Reject(int(r), s, reason) for r, s, reason in meta["rejects"]]
+        return smiles, selfies, report
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("ignoring unreadable cache %s: %s", cache, exc)
+        return None
+
+
+def _cached_properties(
+    cache: Path | None, smiles: list[str], fraction: float, workers: int
+) -> np.ndarray:
+    """Head properties of the selected molecules (NaN for the others), cached per fraction."""
+    path = cache / f"props-{fraction:g}.npy" if cache is not None else None
+    if path is not None and path.is_file():
+        props = np.load(path, allow_pickle=False)
+        if len(props) == len(smiles):
+            return props
+    props = np.full((len(smiles), len(PROPERTY_NAMES)), np.nan, dtype=np.float32)
+    chosen = [i for i in range(len(smiles)) if has_properties(i, fraction)]
+    if chosen:
+        props[chosen] = compute_properties([smiles[i] for i in chosen], workers=workers)
+    if path is not None:
+        from molvae.io import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.save(buf, props, allow_pickle=False)
+        atomic_write_bytes(path, buf.getvalue())
+    return props
 
 
 def _properties_of(smiles: str) -> tuple[float, float, float]:

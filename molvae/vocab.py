@@ -109,7 +109,9 @@ class Vocabulary:
         try:
             symbols = list(sf.split_selfies(selfies))
         except ValueError as exc:  # e.g. a hanging '[': selfies raises a bare ValueError
-            raise VocabularyError(f"molecule {name!r} is not a valid SELFIES string: {exc}") from exc
+            raise VocabularyError(
+                f"molecule {name!r} is not a valid SELFIES string: {exc}"
+            ) from exc
         for symbol in symbols:
             idx = self._index.get(symbol)  # type: ignore[attr-defined]
             if idx is None or idx < len(SPECIAL_TOKENS):
