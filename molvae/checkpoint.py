@@ -9,6 +9,7 @@ holds the optimizer state; it is a dict of tensors and plain data read with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from dataclasses import dataclass, field
@@ -64,7 +65,17 @@ def save_model(path: str | Path, model: VAE, vocab: Vocabulary, info: dict[str, 
         "info": {**info, "versions": versions()},
     }
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    header["tensors_sha256"] = _tensors_digest(state)
     atomic_write_bytes(path, st_save(state, metadata={"molvae": json.dumps(header)}))
+
+
+def _tensors_digest(state: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over names and bytes of the tensors: flipped bits in the weights are caught."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        h.update(name.encode())
+        h.update(state[name].contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VAE, ModelFile]:
@@ -86,6 +97,10 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
         raise CheckpointError(
             f"{path}: not a valid molvae model file (corrupt, truncated or another format): {exc}"
         ) from exc
+    expected = header.get("tensors_sha256")
+    if expected is not None and expected != _tensors_digest(state):
+        raise CheckpointError(f"{path}: the weights do not match their checksum (corrupted or "
+                              "tampered with)")
     if header.get("format") != FORMAT or header.get("format_version", 0) > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: unsupported model format {header.get('format')!r} "

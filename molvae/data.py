@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import os
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -306,9 +307,13 @@ def _cached_properties(
     """Head properties of the selected molecules (NaN for the others), cached per fraction."""
     path = cache / f"props-{fraction:g}.npy" if cache is not None else None
     if path is not None and path.is_file():
-        props = np.load(path, allow_pickle=False)
-        if len(props) == len(smiles):
-            return props
+        try:
+            props = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable cache %s: %s", path, exc)
+        else:
+            if len(props) == len(smiles):
+                return props
     props = np.full((len(smiles), len(PROPERTY_NAMES)), np.nan, dtype=np.float32)
     chosen = [i for i in range(len(smiles)) if has_properties(i, fraction)]
     if chosen:
@@ -382,9 +387,14 @@ def encode(
             / f"tokens-{vocabulary_hash(vocab)}.npz"
         )
         if cache.is_file():
-            with np.load(cache, allow_pickle=False) as z:
+            try:
+                with np.load(cache, allow_pickle=False) as z:
+                    index = z["index"]  # props come from ``prepared``: they depend on its fraction
+                    enc = Encoded(z["tokens"], prepared.props[index], index, int(z["skipped"]))
                 log.info("loaded encoded tokens from cache %s", cache)
-                return Encoded(z["tokens"], z["props"], z["index"], int(z["skipped"]))
+                return enc
+            except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
+                log.warning("ignoring unreadable cache %s: %s", cache, exc)
     rows, index, errors = [], [], []
     for i, (smi, sel) in enumerate(zip(prepared.smiles, prepared.selfies, strict=True)):
         try:

@@ -145,9 +145,9 @@ def vae_loss(
         mol_acc = ((pred == target) | ~mask).all(1).float().mean()
     stats = {
         "loss": float(loss.detach()),
-        "recon": float(recon),
-        "kl": float(kl),
-        "prop_mse": float(prop_loss),
+        "recon": float(recon.detach()),
+        "kl": float(kl.detach()),
+        "prop_mse": float(prop_loss.detach()),
         "token_acc": float(tok_acc),
         "mol_acc": float(mol_acc),
         "beta": beta,
@@ -260,6 +260,8 @@ def _train(data, out_dir, cfg, model_overrides, resume, cache_dir, progress, dev
                     "device": str(device), "world_size": world,
                     "precision": str(autocast or "fp32"), **info, "versions": versions()}
         atomic_write_text(out_dir / "config.json", json.dumps(resolved, indent=2))
+        log.info("molvae %s; seed %d", ", ".join(f"{k} {v}" for k, v in versions().items()),
+                 cfg.seed)
         log.info("training on %s (%s, %s), %d train / %d validation molecules, %d steps/epoch",
                  device, autocast or "fp32", f"world size {world}", len(train_idx),
                  len(val_idx), batches_per_epoch)

@@ -53,6 +53,15 @@ class TrainedModel:
         self.device = torch.device(device)
         self.precision = precision
 
+    def _generator(self, seed: int | None) -> torch.Generator:
+        """A private generator: seeded when asked, else from OS entropy (never the global one)."""
+        gen = torch.Generator(device=self.device)
+        if seed is None:
+            gen.seed()
+        else:
+            gen.manual_seed(seed)
+        return gen
+
     @property
     def vocab(self) -> Vocabulary:
         return self.meta.vocab
@@ -93,8 +102,7 @@ class TrainedModel:
         Molecules the model cannot encode are reported in ``errors``, never silently dropped.
         """
         tokens, ok, errors = self.tokenize(list(smiles))
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(seed if seed is not None else torch.seed())
+        gen = self._generator(seed)
         out = []
         for i in range(0, len(tokens), batch_size):
             x = torch.from_numpy(tokens[i:i + batch_size]).to(self.device)
@@ -117,8 +125,7 @@ class TrainedModel:
     def decode(self, z: np.ndarray, *, temperature: float = 0.0, seed: int | None = None,
                batch_size: int = 2048, workers: int | None = 1) -> list[Decoded]:
         """``(selfies, canonical smiles or None)`` for each latent row."""
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(seed if seed is not None else torch.seed())
+        gen = self._generator(seed)
         batches = (self.generate_tokens(z[i:i + batch_size], temperature=temperature,
                                         generator=gen) for i in range(0, len(z), batch_size))
         with MoleculeDecoder(self.vocab, workers=workers) as dec:
@@ -138,8 +145,7 @@ class TrainedModel:
         if n <= 0:
             raise MolVAEError(f"number of molecules must be positive, got {n}")
         max_attempts = max_attempts or 10 * n + 1000
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(seed if seed is not None else torch.seed())
+        gen = self._generator(seed)
         drawn = 0
 
         def batches() -> Iterator[np.ndarray]:

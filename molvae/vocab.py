@@ -112,6 +112,8 @@ class Vocabulary:
             raise VocabularyError(
                 f"molecule {name!r} is not a valid SELFIES string: {exc}"
             ) from exc
+        if "".join(symbols) != selfies:  # split_selfies skips text outside brackets
+            raise VocabularyError(f"molecule {name!r} is not a valid SELFIES string: {selfies!r}")
         for symbol in symbols:
             idx = self._index.get(symbol)  # type: ignore[attr-defined]
             if idx is None or idx < len(SPECIAL_TOKENS):

@@ -8,10 +8,14 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import typer
 
 from molvae.errors import MolVAEError
+
+try:  # typer >= 0.2x vendors click as ``typer._click`` and no longer installs click
+    from typer._click.exceptions import ClickException
+except ImportError:  # older typer runs on click itself
+    from click import ClickException
 
 app = typer.Typer(
     name="molvae",
@@ -41,22 +45,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code instead of exiting (0 ok, 1 molvae error, 2 usage)."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
     except MolVAEError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 1
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         return 130
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    return 0
+    return rv if isinstance(rv, int) else 0  # non-standalone typer returns Exit codes (130...)
 
 
 def run() -> None:

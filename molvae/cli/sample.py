@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import sys
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def sample(
     if out is not None and not out.parent.exists():
         raise MolVAEError(f"--out {out}: directory {out.parent} does not exist")
     m = load_model(model)
+    logging.getLogger(__name__).info("sampling %d molecules, seed %s, temperature %g", n, seed,
+                                     temperature)
     batches = m.iter_samples(n, temperature=temperature, seed=seed, batch_size=batch_size,
                              workers=workers)
     bar = tqdm(total=n, unit="mol", disable=out is None, desc="sampling")

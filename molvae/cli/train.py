@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -51,4 +52,5 @@ def train(
     path = run_training(data, out, cfg=cfg, resume=resume, cache_dir=cache_dir, progress=progress,
                         model_overrides={"latent_dim": latent_dim,
                                          "decoder_hidden": decoder_hidden})
-    typer.echo(f"model written to {path}")
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only the first process reports
+        typer.echo(f"model written to {path}")

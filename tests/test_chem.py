@@ -1,0 +1,68 @@
+"""molvae.chem: None-safe verbs over RDKit."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from rdkit import Chem
+
+from molvae import chem
+
+
+@pytest.mark.parametrize(
+    ("smiles", "expected"),
+    [
+        ("OCC", "CCO"),
+        ("C1=CC=CC=C1", "c1ccccc1"),
+        ("  CCO  ", "CCO"),
+        ("[Na+].[Cl-]", "[Cl-].[Na+]"),
+    ],
+)
+def test_canonical_smiles_matches_rdkit(smiles: str, expected: str) -> None:
+    assert chem.canonical_smiles(smiles) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "not a molecule", "C1CC", "XYZ", None, 42])
+def test_unreadable_input_gives_none(bad) -> None:
+    with chem.without_rdkit_log():
+        assert chem.to_mol(bad) is None
+        assert chem.canonical_smiles(bad) is None
+
+
+def test_to_mol_passes_mol_through() -> None:
+    mol = Chem.MolFromSmiles("CCO")
+    assert chem.to_mol(mol) is mol
+    assert chem.canonical_smiles(mol) == "CCO"
+
+
+def test_empty_mol_has_no_smiles() -> None:
+    assert chem.canonical_smiles(Chem.Mol()) is None
+
+
+def test_properties_in_head_order_and_ranges() -> None:
+    q, lp, sa = chem.properties("CC(=O)Oc1ccccc1C(=O)O")  # aspirin
+    assert chem.PROPERTY_NAMES == ("qed", "logp", "sa")
+    assert 0.0 < q < 1.0
+    assert lp == pytest.approx(1.31, abs=0.01)
+    assert 1.0 <= sa <= 10.0
+    assert (q, lp, sa) == (
+        chem.qed("CC(=O)Oc1ccccc1C(=O)O"),
+        chem.logp("CC(=O)Oc1ccccc1C(=O)O"),
+        chem.sa_score("CC(=O)Oc1ccccc1C(=O)O"),
+    )
+
+
+def test_properties_nan_for_unreadable() -> None:
+    with chem.without_rdkit_log():
+        values = chem.properties("not a molecule")
+    assert len(values) == 3 and all(math.isnan(v) for v in values)
+
+
+def test_without_rdkit_log_silences_then_restores() -> None:
+    from rdkit import rdBase
+
+    with pytest.raises(RuntimeError), chem.without_rdkit_log():
+        assert "rdApp.error:disabled" in rdBase.LogStatus()
+        raise RuntimeError("boom")
+    assert "rdApp.error:enabled" in rdBase.LogStatus()

@@ -1,0 +1,101 @@
+"""molvae.evaluate: metric definitions on known inputs, and a tiny end-to-end evaluation."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rdkit import DataStructs
+from rdkit.Chem import rdFingerprintGenerator
+
+from molvae.chem import to_mol
+from molvae.evaluate import Metrics, evaluate, internal_diversity, r_squared
+from molvae.trained import TrainedModel
+
+
+def test_r_squared_known_values() -> None:
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert r_squared(y, y) == 1.0
+    assert r_squared(y, np.full(4, y.mean())) == 0.0
+    assert r_squared(y, y + 1.0) == pytest.approx(1 - 4 / 5)
+    assert r_squared(y, -y) < 0
+
+
+def test_r_squared_ignores_non_finite_pairs() -> None:
+    y = np.array([1.0, 2.0, np.nan, 3.0, 10.0])
+    pred = np.array([1.0, 2.0, 5.0, 3.0, np.inf])
+    assert r_squared(y, pred) == 1.0
+
+
+def test_r_squared_constant_truth_is_nan() -> None:
+    assert math.isnan(r_squared(np.ones(3), np.array([1.0, 2.0, 3.0])))
+
+
+def test_internal_diversity_known_values() -> None:
+    assert internal_diversity(["CCO", "CCO", "OCC"]) == pytest.approx(0.0)
+    gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+    a, b = (gen.GetFingerprint(to_mol(s)) for s in ("c1ccccc1", "CCN"))
+    sim = DataStructs.TanimotoSimilarity(a, b)
+    assert internal_diversity(["c1ccccc1", "CCN"]) == pytest.approx(1 - (2 + 2 * sim) / 4)
+    assert 0.0 < internal_diversity(["c1ccccc1", "CCN"]) <= 0.5
+
+
+def test_internal_diversity_skips_invalid_and_empty() -> None:
+    assert internal_diversity(["CCO", "not a molecule"]) == pytest.approx(0.0)
+    assert math.isnan(internal_diversity([]))
+    assert internal_diversity(["CCO", "c1ccccc1", "CCN"], max_molecules=1) == 0.0
+
+
+def test_evaluate_tiny_model(
+    tiny_model: TrainedModel, small_csv: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    metrics = evaluate(
+        tiny_model,
+        data_dir / "mixed.csv",
+        train_file=small_csv,
+        n_reconstruct=10,
+        n_samples=10,
+        n_properties=20,
+        seed=0,
+        workers=1,
+        cache_dir=tmp_path,
+    )
+    assert isinstance(metrics, Metrics)
+    assert metrics.n_reconstruct == 4  # mixed.csv has four valid molecules
+    assert 0.0 <= metrics.reconstruction <= 1.0
+    assert 0 <= metrics.unencodable <= metrics.n_reconstruct
+    assert metrics.n_samples == 10
+    assert 0.0 <= metrics.validity <= 1.0
+    assert 0.0 < metrics.unique <= 1.0
+    assert metrics.novelty is not None and 0.0 <= metrics.novelty <= 1.0
+    assert math.isnan(metrics.int_div1) or 0.0 <= metrics.int_div1 <= 1.0
+    assert set(metrics.r2) == {"qed", "logp", "sa"}
+    assert all(math.isnan(v) or v <= 1.0 for v in metrics.r2.values())
+    assert metrics.samples_per_s > 0 and metrics.seed == 0
+    as_json = json.loads(json.dumps(metrics.to_dict()))
+    assert as_json["test_file"] == str(data_dir / "mixed.csv")
+    table = metrics.table()
+    assert "validity (10 prior samples)" in table and "R^2 qed head" in table
+
+
+def test_evaluate_reproducible_and_without_train(
+    tiny_model: TrainedModel, small_csv: Path, tmp_path: Path
+) -> None:
+    kwargs = {
+        "n_reconstruct": 8,
+        "n_samples": 8,
+        "n_properties": 8,
+        "seed": 1,
+        "workers": 1,
+        "cache_dir": tmp_path,
+    }
+    a = evaluate(tiny_model, small_csv, **kwargs).to_dict()
+    b = evaluate(tiny_model, small_csv, **kwargs).to_dict()
+    for d in (a, b):
+        d.pop("samples_per_s")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)  # NaN-safe equality
+    assert a["novelty"] is None
+    assert "n/a" in Metrics(**{**a, "samples_per_s": 1.0}).table()

@@ -1,0 +1,97 @@
+"""Packaging: only ``molvae`` is importable from the project; data folders never shadow packages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import molvae
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _spec_origin(name: str, cwd: Path) -> str:
+    """Where ``import name`` resolves for a program run in ``cwd`` ("None" if nowhere)."""
+    code = (
+        "import importlib.util as u\n"
+        f"s = u.find_spec({name!r})\n"
+        "print('None' if s is None else (s.origin or list(s.submodule_search_locations or [])))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=60,
+        check=True,
+    )
+    return proc.stdout.strip()
+
+
+@pytest.mark.parametrize("name", ["datasets", "optimize"])
+def test_installed_molvae_provides_no_datasets_or_optimize_module(name: str, tmp_path) -> None:
+    """With molvae installed, user code (run anywhere but inside this checkout, where Python makes
+    every folder a namespace package) never imports the repository's data folders."""
+    assert _spec_origin("molvae", tmp_path) != "None"  # the installation is visible from there
+    origin = _spec_origin(name, tmp_path)
+    assert origin == "None" or str(ROOT) not in origin, (
+        f"`import {name}` resolves into the repository ({origin})"
+    )
+
+
+def test_package_discovery_includes_only_molvae() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    find = config["tool"]["setuptools"]["packages"]["find"]
+    assert find["include"] == ["molvae*"]
+    from setuptools import find_namespace_packages, find_packages
+
+    found = find_packages(str(ROOT), include=find["include"])
+    assert found and all(p == "molvae" or p.startswith("molvae.") for p in found)
+    assert "molvae.cli" in found
+    namespaces = find_namespace_packages(str(ROOT), include=find["include"])
+    assert all(p == "molvae" or p.startswith("molvae.") for p in namespaces)
+
+
+def test_shipped_model_is_package_data() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["molvae"]
+    assert "models/default/*.safetensors" in patterns
+    assert (Path(molvae.__file__).parent / "models" / "default" / "model.safetensors").is_file()
+
+
+def test_test_tools_are_not_runtime_dependencies() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project["dependencies"]).lower()
+    for tool in ("pytest", "hypothesis", "ruff"):
+        assert tool not in runtime
+    assert any(d.startswith("pytest") for d in project["optional-dependencies"]["test"])
+
+
+def test_console_script_and_module_entry_point() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["molvae"] == "molvae.cli:run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "molvae", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0
+    assert "train" in proc.stdout and "sample" in proc.stdout
+
+
+def test_public_api() -> None:
+    assert (
+        molvae.__version__
+        == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    )
+    for name in molvae.__all__:
+        assert getattr(molvae, name) is not None
+    with pytest.raises(AttributeError):
+        molvae.no_such_name  # noqa: B018
+
+
+def test_import_is_light() -> None:
+    """``import molvae`` must not pull in torch or RDKit (the CLI's --help stays fast)."""
+    code = "import sys, molvae; print(sorted({'torch', 'rdkit'} & set(sys.modules)))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "[]"

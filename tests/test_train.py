@@ -1,0 +1,257 @@
+"""molvae.train: schedules, run-directory outputs, resume equivalence, and DDP on CPU."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from molvae.checkpoint import load_checkpoint, load_model
+from molvae.errors import DataError, MolVAEError
+from molvae.train import (
+    RunState,
+    TrainConfig,
+    kl_weight,
+    learning_rate,
+    resolve_precision,
+    split_indices,
+    train,
+)
+
+
+# --- pure functions -----------------------------------------------------------------------------
+def test_kl_weight_linear_warmup() -> None:
+    cfg = TrainConfig(beta=0.2, kl_schedule="linear", kl_warmup_steps=100)
+    assert kl_weight(cfg, 0) == 0.0
+    assert kl_weight(cfg, 50) == pytest.approx(0.1)
+    assert kl_weight(cfg, 100) == pytest.approx(0.2)
+    assert kl_weight(cfg, 10_000) == pytest.approx(0.2)
+    ws = [kl_weight(cfg, s) for s in range(0, 120, 7)]
+    assert ws == sorted(ws)
+
+
+def test_kl_weight_cyclical_ramps_over_half_a_period() -> None:
+    cfg = TrainConfig(beta=1.0, kl_schedule="cyclical", kl_warmup_steps=100)
+    assert kl_weight(cfg, 0) == 0.0
+    assert kl_weight(cfg, 25) == pytest.approx(0.5)
+    assert kl_weight(cfg, 50) == pytest.approx(1.0)
+    assert kl_weight(cfg, 99) == pytest.approx(1.0)
+    assert kl_weight(cfg, 100) == 0.0  # next cycle
+    assert kl_weight(cfg, 125) == pytest.approx(0.5)
+
+
+def test_kl_weight_constant_and_no_warmup() -> None:
+    assert kl_weight(TrainConfig(beta=0.3, kl_schedule="constant"), 0) == 0.3
+    assert kl_weight(TrainConfig(beta=0.3, kl_warmup_steps=0), 0) == 0.3
+
+
+def test_learning_rate_cosine_decay() -> None:
+    cfg = TrainConfig(lr=1e-3, lr_final_ratio=0.1)
+    assert learning_rate(cfg, 0, 100) == pytest.approx(1e-3)
+    assert learning_rate(cfg, 50, 100) == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))
+    assert learning_rate(cfg, 100, 100) == pytest.approx(1e-4)
+    assert learning_rate(cfg, 1000, 100) == pytest.approx(1e-4)  # clamped after the plan
+    lrs = [learning_rate(cfg, s, 100) for s in range(101)]
+    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert learning_rate(cfg, 0, 0) == pytest.approx(1e-3)  # no division by zero
+
+
+def test_split_is_seeded_and_disjoint() -> None:
+    cfg = TrainConfig(val_fraction=0.1, seed=3)
+    tr, va = split_indices(100, cfg)
+    assert len(va) == 10 and len(tr) == 90
+    assert not set(tr) & set(va) and set(tr) | set(va) == set(range(100))
+    tr2, va2 = split_indices(100, cfg)
+    assert np.array_equal(tr, tr2) and np.array_equal(va, va2)
+    assert not np.array_equal(va, split_indices(100, TrainConfig(val_fraction=0.1, seed=4))[1])
+    assert len(split_indices(1, cfg)[1]) == 0
+
+
+def test_resolve_precision_on_cpu() -> None:
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) is None
+    assert resolve_precision("fp32", cpu) is None
+    assert resolve_precision("bf16", cpu) is torch.bfloat16
+
+
+# --- run directory ------------------------------------------------------------------------------
+def test_run_directory_contents(tiny_run: Path) -> None:
+    config = json.loads((tiny_run / "config.json").read_text())
+    assert config["train"]["batch_size"] == 32
+    assert config["model"]["latent_dim"] == 8
+    assert config["vocab"]["symbols"][:3] == ["<pad>", "<bos>", "<eos>"]
+    assert config["world_size"] == 1 and config["device"] == "cpu"
+    assert config["train_size"] + config["val_size"] == 200
+    assert len(config["data_hash"]) == 64 and "versions" in config
+
+    records = [json.loads(line) for line in (tiny_run / "metrics.jsonl").read_text().splitlines()]
+    train_recs = [r for r in records if r["kind"] == "train"]
+    val_recs = [r for r in records if r["kind"] == "val"]
+    assert train_recs and len(val_recs) == 4  # one per epoch
+    assert {"loss", "recon", "kl", "token_acc", "lr", "beta", "step"} <= set(train_recs[0])
+    assert {"loss", "greedy_recon", "token_acc"} <= set(val_recs[0])
+    assert all(math.isfinite(r["loss"]) for r in records)
+
+    ckpt = load_checkpoint(tiny_run / "last.pt")
+    state = RunState(**ckpt["run_state"])
+    assert state.epoch == 4 and state.batch_in_epoch == 0 and len(state.history) == 4
+    model, meta = load_model(tiny_run / "model.safetensors")
+    assert meta.config.latent_dim == 8 and meta.info["data_hash"] == config["data_hash"]
+    assert (tiny_run / "rejects.csv").read_text().splitlines() == ["row,smiles,reason"]
+
+
+def test_resume_without_checkpoint_raises(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_arch: dict, cache_dir: Path
+) -> None:
+    with pytest.raises(MolVAEError, match="no checkpoint") as err:
+        train(
+            small_csv,
+            tmp_path / "run",
+            cfg=tiny_cfg(max_steps=2),
+            model_overrides=tiny_arch,
+            resume=True,
+            cache_dir=cache_dir,
+            progress=False,
+        )
+    assert "last.pt" in str(err.value)
+
+
+def test_unusable_data_raises_data_error(
+    tmp_path: Path, data_dir: Path, tiny_cfg, tiny_arch: dict
+) -> None:
+    with pytest.raises(DataError):
+        train(
+            data_dir / "wrong_column.csv",
+            tmp_path / "run",
+            cfg=tiny_cfg(max_steps=1),
+            model_overrides=tiny_arch,
+            cache_dir=tmp_path / "cache",
+            progress=False,
+        )
+
+
+def test_bad_rows_never_stop_a_run(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_arch: dict
+) -> None:
+    data = tmp_path / "dirty.csv"
+    lines = small_csv.read_text().splitlines()
+    data.write_text("\n".join(lines[:50] + ["not_a_smiles", "", "C1CC"] + lines[50:100]) + "\n")
+    out = tmp_path / "run"
+    path = train(
+        data,
+        out,
+        cfg=tiny_cfg(max_steps=2),
+        model_overrides=tiny_arch,
+        cache_dir=tmp_path / "cache",
+        progress=False,
+    )
+    assert path.is_file()
+    rejects = (out / "rejects.csv").read_text().splitlines()
+    assert len(rejects) == 1 + 3
+    config = json.loads((out / "config.json").read_text())
+    assert config["train_size"] + config["val_size"] == 99
+    assert "3 skipped" in config["data_report"]
+
+
+def _params(run: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    ckpt = load_checkpoint(run / "last.pt")
+    return ckpt["model"], ckpt
+
+
+def test_resume_matches_uninterrupted_run(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_arch: dict, cache_dir: Path
+) -> None:
+    """Stop after 4 steps, resume to 10 (crossing the epoch boundary at 7) == run 10 at once."""
+    common = {"cache_dir": cache_dir, "model_overrides": tiny_arch, "progress": False}
+    full, split = tmp_path / "full", tmp_path / "split"
+    train(small_csv, full, cfg=tiny_cfg(epochs=2, max_steps=10), **common)
+    train(small_csv, split, cfg=tiny_cfg(epochs=2, max_steps=4), **common)
+    assert RunState(**load_checkpoint(split / "last.pt")["run_state"]).step == 4
+    train(small_csv, split, cfg=tiny_cfg(epochs=2, max_steps=10), resume=True, **common)
+
+    a, ckpt_a = _params(full)
+    b, ckpt_b = _params(split)
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], rtol=0, atol=1e-6, msg=key)
+    state_a, state_b = RunState(**ckpt_a["run_state"]), RunState(**ckpt_b["run_state"])
+    assert state_a.step == state_b.step == 10
+    assert (state_a.epoch, state_a.batch_in_epoch) == (state_b.epoch, state_b.batch_in_epoch)
+    assert state_a.history == pytest.approx(state_b.history)
+    # the optimizer's moments match too
+    opt_a, opt_b = ckpt_a["optimizer"]["state"], ckpt_b["optimizer"]["state"]
+    for k in opt_a:
+        torch.testing.assert_close(opt_b[k]["exp_avg"], opt_a[k]["exp_avg"], rtol=0, atol=1e-6)
+
+
+# --- DDP ------------------------------------------------------------------------------------------
+def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
+    """torchrun with 2 processes on gloo: trains, writes a loadable model and checkpoint."""
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("WORLD_SIZE", None)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "molvae",
+        "train",
+        str(small_csv),
+        "--out",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--max-steps",
+        "3",
+        "--latent-dim",
+        "8",
+        "--decoder-hidden",
+        "32",
+        "--workers",
+        "1",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-progress",
+        "--device",
+        "cpu",
+    ]
+    start = time.monotonic()
+    # A session of its own, so a hang kills torchrun's workers too, not just torchrun.
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        pytest.fail(f"torchrun did not finish in 120 s:\n{output[-3000:]}")
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, output[-3000:]
+    assert elapsed < 60, f"DDP smoke test took {elapsed:.0f} s"
+    model, meta = load_model(out / "model.safetensors")
+    assert meta.config.latent_dim == 8 and meta.config.decoder_hidden == 32
+    ckpt = load_checkpoint(out / "last.pt")
+    assert ckpt["run_state"]["step"] == 3
+    assert json.loads((out / "config.json").read_text())["world_size"] == 2
