@@ -206,152 +206,218 @@ def train(
 
 
 def _train(data, out_dir, cfg, model_overrides, resume, cache_dir, progress, device, rank, world):
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    ckpt_path = out_dir / "last.pt"
-    saved = None
-    if resume:
-        if not ckpt_path.is_file():
-            raise MolVAEError(f"--resume: no checkpoint {ckpt_path}; start without --resume")
-        saved = load_checkpoint(ckpt_path)
-        cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg)})
-    if rank == 0:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        prepared = prepare(data, column=cfg.smiles_column, workers=cfg.workers,
-                           cache_dir=cache_dir, rejects_path=out_dir / "rejects.csv",
-                           property_fraction=cfg.property_fraction)
-    if world > 1:
-        dist.barrier()  # rank 0 has filled the cache; the others read it
-    if rank != 0:
-        prepared = prepare(data, column=cfg.smiles_column, workers=1, cache_dir=cache_dir,
-                           property_fraction=cfg.property_fraction)
-    vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
-             else build_vocabulary(prepared.selfies))
-    encoded = encode(prepared, vocab, cache_dir=cache_dir)
-    train_idx, val_idx = split_indices(len(encoded.tokens), cfg)
-    tokens = torch.from_numpy(encoded.tokens)
-    props = torch.from_numpy(encoded.props)
+    trainer = Trainer(data, out_dir, cfg, model_overrides, resume,
+                      Path(cache_dir) if cache_dir else default_cache_dir(), device, rank, world)
+    return trainer.fit(progress)
 
-    model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
-                 VAEConfig(vocab_size=len(vocab), max_len=vocab.max_len, **model_overrides))
-    torch.manual_seed(cfg.seed)  # parameter initialization only; every other draw has a generator
-    model = VAE(model_cfg)
-    if not saved:
-        train_props = encoded.props[train_idx]
-        model.prop_mean.copy_(torch.from_numpy(np.nanmean(train_props, 0)))
-        model.prop_std.copy_(torch.from_numpy(np.nanstd(train_props, 0) + 1e-6))
-    model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    noise = torch.Generator(device=device)
-    state = RunState()
-    if saved:
-        model.load_state_dict(saved["model"])
-        opt.load_state_dict(saved["optimizer"])
-        state = RunState(**saved["run_state"])
-        log.info("resumed from %s at epoch %d, step %d", ckpt_path, state.epoch, state.step)
-    ddp = (torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model)
-    autocast = resolve_precision(cfg.precision, device)
-    batches_per_epoch = math.ceil(len(train_idx) // world / cfg.batch_size)
-    total_steps = batches_per_epoch * cfg.epochs
-    info = {"data": str(data), "data_hash": prepared.data_hash, "seed": cfg.seed,
-            "train_size": int(len(train_idx)), "val_size": int(len(val_idx)),
-            "data_report": prepared.report.summary()}
-    if rank == 0:
-        resolved = {"train": asdict(cfg), "model": model_cfg.to_dict(), "vocab": vocab.to_dict(),
-                    "device": str(device), "world_size": world,
-                    "precision": str(autocast or "fp32"), **info, "versions": versions()}
-        atomic_write_text(out_dir / "config.json", json.dumps(resolved, indent=2))
+
+class Trainer:
+    """One training run: data, model and optimizer set up (or restored from ``last.pt``) at
+    construction; :meth:`fit` runs the epochs. Rank 0 alone writes files."""
+
+    def __init__(self, data: str | Path, out_dir: Path, cfg: TrainConfig,
+                 model_overrides: dict[str, Any], resume: bool, cache_dir: Path,
+                 device: torch.device, rank: int, world: int) -> None:
+        self.out_dir, self.device, self.rank, self.world = out_dir, device, rank, world
+        self.ckpt_path = out_dir / "last.pt"
+        saved = self._saved_state(cfg) if resume else None
+        if saved:
+            cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg)})
+        self.cfg = cfg
+        prepared = self._prepare(data, cache_dir)
+        self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
+                      else build_vocabulary(prepared.selfies))
+        encoded = encode(prepared, self.vocab, cache_dir=cache_dir)
+        self.train_idx, self.val_idx = split_indices(len(encoded.tokens), cfg)
+        self.tokens = torch.from_numpy(encoded.tokens)
+        self.props = torch.from_numpy(encoded.props)
+
+        self.model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
+                          VAEConfig(vocab_size=len(self.vocab), max_len=self.vocab.max_len,
+                                    **model_overrides))
+        torch.manual_seed(cfg.seed)  # parameter initialization only; other draws use generators
+        self.model = VAE(self.model_cfg)
+        if not saved:  # standardize head targets with training-split statistics
+            train_props = encoded.props[self.train_idx]
+            self.model.prop_mean.copy_(torch.from_numpy(np.nanmean(train_props, 0)))
+            self.model.prop_std.copy_(torch.from_numpy(np.nanstd(train_props, 0) + 1e-6))
+        self.model.to(device)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.state = RunState()
+        if saved:
+            self.model.load_state_dict(saved["model"])
+            self.opt.load_state_dict(saved["optimizer"])
+            self.state = RunState(**saved["run_state"])
+            log.info("resumed from %s at epoch %d, step %d", self.ckpt_path, self.state.epoch,
+                     self.state.step)
+        self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if world > 1
+                    else self.model)
+        self.noise = torch.Generator(device=device)
+        self.autocast = resolve_precision(cfg.precision, device)
+        self.batches_per_epoch = math.ceil(len(self.train_idx) // world / cfg.batch_size)
+        self.total_steps = self.batches_per_epoch * cfg.epochs
+        self.info = {"data": str(data), "data_hash": prepared.data_hash, "seed": cfg.seed,
+                     "train_size": int(len(self.train_idx)), "val_size": int(len(self.val_idx)),
+                     "data_report": prepared.report.summary()}
+        self.metrics_file = out_dir / "metrics.jsonl"
+        if rank == 0:
+            self._write_config()
+
+    def _saved_state(self, cfg: TrainConfig) -> dict[str, Any]:
+        if not self.ckpt_path.is_file():
+            raise MolVAEError(f"--resume: no checkpoint {self.ckpt_path}; start without --resume")
+        return load_checkpoint(self.ckpt_path)
+
+    def _prepare(self, data: str | Path, cache_dir: Path):  # noqa: ANN202 - a data.Prepared
+        cfg = self.cfg
+        if self.rank == 0:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            prepared = prepare(data, column=cfg.smiles_column, workers=cfg.workers,
+                               cache_dir=cache_dir, rejects_path=self.out_dir / "rejects.csv",
+                               property_fraction=cfg.property_fraction)
+        if self.world > 1:
+            dist.barrier()  # rank 0 has filled the cache; the others read it
+        if self.rank != 0:
+            prepared = prepare(data, column=cfg.smiles_column, workers=1, cache_dir=cache_dir,
+                               property_fraction=cfg.property_fraction)
+        return prepared
+
+    def _write_config(self) -> None:
+        precision = str(self.autocast or "fp32")
+        resolved = {"train": asdict(self.cfg), "model": self.model_cfg.to_dict(),
+                    "vocab": self.vocab.to_dict(), "device": str(self.device),
+                    "world_size": self.world, "precision": precision, **self.info,
+                    "versions": versions()}
+        atomic_write_text(self.out_dir / "config.json", json.dumps(resolved, indent=2))
         log.info("molvae %s; seed %d", ", ".join(f"{k} {v}" for k, v in versions().items()),
-                 cfg.seed)
-        log.info("training on %s (%s, %s), %d train / %d validation molecules, %d steps/epoch",
-                 device, autocast or "fp32", f"world size {world}", len(train_idx),
-                 len(val_idx), batches_per_epoch)
+                 self.cfg.seed)
+        log.info("training on %s (%s, world size %d), %d train / %d validation molecules, "
+                 "%d steps/epoch", self.device, precision, self.world, len(self.train_idx),
+                 len(self.val_idx), self.batches_per_epoch)
 
-    def checkpoint() -> None:
-        if rank != 0:
+    def checkpoint(self) -> None:
+        """Write the resumable state (rank 0 only)."""
+        if self.rank != 0:
             return
-        save_checkpoint(ckpt_path, {
-            "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "run_state": asdict(state),
-            "train_config": _plain(asdict(cfg)), "model_config": model_cfg.to_dict(),
-            "vocab": vocab.to_dict(), "info": info,
+        save_checkpoint(self.ckpt_path, {
+            "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+            "run_state": asdict(self.state), "train_config": _plain(asdict(self.cfg)),
+            "model_config": self.model_cfg.to_dict(), "vocab": self.vocab.to_dict(),
+            "info": self.info,
         })
 
-    metrics_file = out_dir / "metrics.jsonl"
-    stop = False
-    last_ckpt = time.monotonic()
-    while state.epoch < cfg.epochs and not stop:
-        order = _epoch_order(train_idx, cfg.seed, state.epoch)
-        order = order[: len(order) // world * world][rank::world]  # equal shards for DDP
+    def _save_model(self, extra: dict[str, Any]) -> None:
+        if self.rank == 0:
+            save_model(self.out_dir / "model.safetensors", self.model, self.vocab,
+                       {**self.info, "epoch": self.state.epoch, "step": self.state.step, **extra})
+
+    def fit(self, progress: bool = True) -> Path:
+        """Train until the planned epochs, early stopping or ``max_steps``; returns the best
+        model file. Ctrl-C writes a checkpoint first, so ``--resume`` loses nothing."""
+        state, cfg = self.state, self.cfg
+        try:
+            while state.epoch < cfg.epochs:
+                if not self._epoch(progress):  # stopped at max_steps
+                    self.checkpoint()
+                    if not (self.out_dir / "model.safetensors").exists():
+                        self._save_model({})
+                    break
+                if self._end_of_epoch():
+                    break
+        except KeyboardInterrupt:
+            self.checkpoint()
+            log.warning("interrupted at step %d; checkpoint written to %s", state.step,
+                        self.ckpt_path)
+            raise
+        return self.out_dir / "model.safetensors"
+
+    def _epoch(self, progress: bool) -> bool:
+        """Run (the rest of) the current epoch; False if ``max_steps`` stopped it."""
+        state, cfg = self.state, self.cfg
+        order = _epoch_order(self.train_idx, cfg.seed, state.epoch)
+        order = order[: len(order) // self.world * self.world][self.rank::self.world]
         batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
-        batches = batches[:batches_per_epoch]
-        bar = tqdm(total=len(batches), initial=state.batch_in_epoch, disable=not progress or rank,
-                   desc=f"epoch {state.epoch + 1}/{cfg.epochs}", unit="batch", dynamic_ncols=True)
-        model.train()
-        t0, seen = time.monotonic(), 0
-        for b in range(state.batch_in_epoch, len(batches)):
-            idx = torch.from_numpy(batches[b])
-            x, y = tokens[idx].to(device), props[idx].to(device)
-            for group in opt.param_groups:
-                group["lr"] = learning_rate(cfg, state.step, total_steps)
-            beta = kl_weight(cfg, state.step)
-            noise.manual_seed(_noise_seed(cfg.seed, rank, state.step))  # resume replays it
-            with torch.autocast(device.type, dtype=autocast or torch.float32,
-                                enabled=autocast is not None):
-                out = ddp(x, noise)
-            loss, stats = vae_loss(out, x, y, beta=beta, free_bits=cfg.free_bits,
-                                   prop_weight=cfg.prop_weight)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            state.step += 1
-            state.batch_in_epoch = b + 1
-            seen += len(idx)
-            rate = seen * world / max(1e-9, time.monotonic() - t0)
-            bar.update(1)
-            bar.set_postfix(loss=f"{stats['loss']:.2f}", acc=f"{stats['token_acc']:.3f}",
-                            kl=f"{stats['kl']:.1f}", mol_s=f"{rate:.0f}", refresh=False)
-            if rank == 0 and state.step % cfg.log_every == 0:
-                _append_jsonl(metrics_file, {"kind": "train", "epoch": state.epoch,
-                                             "step": state.step, "mol_per_s": rate,
-                                             "lr": opt.param_groups[0]["lr"], **stats})
-            if cfg.max_steps is not None and state.step >= cfg.max_steps:
-                stop = True
-                break
-            if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
-                checkpoint()
-                last_ckpt = time.monotonic()
-        bar.close()
-        if stop:
-            break
+        batches = batches[:self.batches_per_epoch]  # the same count on every rank
+        bar = tqdm(total=len(batches), initial=state.batch_in_epoch, unit="batch",
+                   disable=not progress or self.rank != 0, dynamic_ncols=True,
+                   desc=f"epoch {state.epoch + 1}/{cfg.epochs}")
+        self.model.train()
+        start, seen, last_ckpt = time.monotonic(), 0, time.monotonic()
+        with bar:
+            for b in range(state.batch_in_epoch, len(batches)):
+                stats = self._step(torch.from_numpy(batches[b]))
+                state.batch_in_epoch = b + 1
+                seen += len(batches[b])
+                rate = seen * self.world / max(1e-9, time.monotonic() - start)
+                bar.update(1)
+                bar.set_postfix(loss=f"{stats['loss']:.2f}", acc=f"{stats['token_acc']:.3f}",
+                                kl=f"{stats['kl']:.1f}", mol_s=f"{rate:.0f}", refresh=False)
+                if self.rank == 0 and state.step % cfg.log_every == 0:
+                    _append_jsonl(self.metrics_file, {
+                        "kind": "train", "epoch": state.epoch, "step": state.step,
+                        "mol_per_s": rate, "lr": self.opt.param_groups[0]["lr"], **stats})
+                if cfg.max_steps is not None and state.step >= cfg.max_steps:
+                    return False
+                if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60:
+                    self.checkpoint()
+                    last_ckpt = time.monotonic()
+        return True
+
+    def _step(self, idx: torch.Tensor) -> dict[str, float]:
+        """One optimizer step on the molecules at ``idx``."""
+        cfg, state = self.cfg, self.state
+        x, y = self.tokens[idx].to(self.device), self.props[idx].to(self.device)
+        for group in self.opt.param_groups:
+            group["lr"] = learning_rate(cfg, state.step, self.total_steps)
+        self.noise.manual_seed(_noise_seed(cfg.seed, self.rank, state.step))  # resume replays it
+        with torch.autocast(self.device.type, dtype=self.autocast or torch.float32,
+                            enabled=self.autocast is not None):
+            out = self.net(x, self.noise)
+        loss, stats = vae_loss(out, x, y, beta=kl_weight(cfg, state.step),
+                               free_bits=cfg.free_bits, prop_weight=cfg.prop_weight)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.opt.step()
+        state.step += 1
+        return stats
+
+    def _end_of_epoch(self) -> bool:
+        """Validate, keep the best model, checkpoint; True when early stopping ends the run."""
+        state, cfg = self.state, self.cfg
         state.epoch += 1
         state.batch_in_epoch = 0
-        val = evaluate_split(model, tokens[val_idx], props[val_idx], cfg, device, vocab)
+        val = evaluate_split(self.model, self.tokens[self.val_idx], self.props[self.val_idx],
+                             cfg, self.device, self.vocab)
         val["epoch"] = state.epoch
         state.history.append(val)
         improved = val["loss"] < state.best_val
-        if improved:
-            state.best_val, state.bad_epochs = val["loss"], 0
-        else:
-            state.bad_epochs += 1
-        if rank == 0:
-            _append_jsonl(metrics_file, {"kind": "val", "step": state.step, **val})
+        state.best_val = min(state.best_val, val["loss"])
+        state.bad_epochs = 0 if improved else state.bad_epochs + 1
+        if self.rank == 0:
+            _append_jsonl(self.metrics_file, {"kind": "val", "step": state.step, **val})
             log.info("epoch %d validation: %s", state.epoch,
                      ", ".join(f"{k} {v:.4g}" for k, v in val.items()))
-            if improved:
-                save_model(out_dir / "model.safetensors", model, vocab, {**info, "val": val,
-                           "epoch": state.epoch, "step": state.step})
-        checkpoint()
-        last_ckpt = time.monotonic()
+        if improved:
+            self._save_model({"val": val})
+        self.checkpoint()
         if state.bad_epochs >= cfg.patience:
             log.info("early stopping: no validation improvement for %d epochs", cfg.patience)
-            break
-    if stop:
-        checkpoint()
-        if rank == 0 and not (out_dir / "model.safetensors").exists():
-            save_model(out_dir / "model.safetensors", model, vocab,
-                       {**info, "epoch": state.epoch, "step": state.step})
-    return out_dir / "model.safetensors"
+            return True
+        return False
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path) -> Path:
+    """Write the model file of a training checkpoint (``last.pt``), e.g. of a run stopped
+    mid-epoch; the file records the step and epoch it was taken at."""
+    saved = load_checkpoint(checkpoint)
+    model = VAE(VAEConfig.from_dict(saved["model_config"]))
+    model.load_state_dict(saved["model"])
+    run = saved["run_state"]
+    info = {**saved.get("info", {}), "step": run["step"], "epoch": run["epoch"],
+            "batch_in_epoch": run["batch_in_epoch"], "exported_from": str(checkpoint)}
+    save_model(out, model, Vocabulary.from_dict(saved["vocab"]), info)
+    return Path(out)
 
 
 def _resumable(cfg: TrainConfig) -> dict[str, Any]:

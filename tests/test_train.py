@@ -255,3 +255,18 @@ def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
     ckpt = load_checkpoint(out / "last.pt")
     assert ckpt["run_state"]["step"] == 3
     assert json.loads((out / "config.json").read_text())["world_size"] == 2
+
+
+def test_export_checkpoint_writes_a_loadable_model(tmp_path, small_csv):
+    from molvae.checkpoint import load_model as load_model_file
+    from molvae.train import TrainConfig, export_checkpoint, train
+
+    run = tmp_path / "run"
+    train(small_csv, run, cfg=TrainConfig(epochs=1, batch_size=32, max_steps=2, workers=1,
+                                          recon_eval=0),
+          model_overrides={"latent_dim": 8, "decoder_hidden": 16}, cache_dir=tmp_path / "c",
+          progress=False)
+    out = export_checkpoint(run / "last.pt", tmp_path / "exported.safetensors")
+    model, meta = load_model_file(out)
+    assert meta.info["step"] == 2 and meta.info["batch_in_epoch"] == 2
+    assert model.cfg.latent_dim == 8
