@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from molvae.data import build_vocabulary, default_cache_dir, encode, prepare
+from molvae.data import dataset_vocabulary, default_cache_dir, encode, prepare
 from molvae.model import VAE, VAEConfig
 from molvae.train import TrainConfig, vae_loss
 
@@ -42,8 +42,8 @@ def main() -> None:
     args = parser.parse_args()
 
     prepared = prepare(args.data, cache_dir=default_cache_dir())
-    vocab = build_vocabulary(prepared.selfies)
-    enc = encode(prepared, vocab, cache_dir=default_cache_dir())
+    vocab = dataset_vocabulary(prepared)
+    enc = encode(prepared, vocab)
     tokens, props = torch.from_numpy(enc.tokens), torch.from_numpy(enc.props)
     rng = np.random.default_rng(0)
     device = torch.device(args.device)

@@ -166,6 +166,24 @@ class Prepared:
     props: np.ndarray  # (N, len(PROPERTY_NAMES)) float32; NaN where not computed or RDKit failed
     report: Report
     data_hash: str
+    cache: Path | None = None  # this file's cache folder, when caching
+
+
+def dataset_vocabulary(prepared: Prepared) -> Vocabulary:
+    """The vocabulary of a prepared data set (see :func:`build_vocabulary`), cached beside it:
+    scanning 1.6 M SELFIES takes ~20 s, loading the result milliseconds."""
+    path = prepared.cache / "vocabulary.json" if prepared.cache is not None else None
+    if path is not None and path.is_file():
+        try:
+            return Vocabulary.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable cache %s: %s", path, exc)
+    vocab = build_vocabulary(prepared.selfies)
+    if path is not None:
+        from molvae.io import atomic_write_text
+
+        atomic_write_text(path, json.dumps(vocab.to_dict()))
+    return vocab
 
 
 def file_hash(path: str | Path, column: str | None = None) -> str:
@@ -226,7 +244,7 @@ def prepare(
     log.info("%s: %s", path, report.summary())
     _write_rejects(rejects_path, report)
     props = _cached_properties(cache, smiles, property_fraction, workers)
-    return Prepared(smiles, selfies, props, report, digest)
+    return Prepared(smiles, selfies, props, report, digest, cache)
 
 
 def _prepare_molecules(
@@ -374,18 +392,12 @@ def vocabulary_hash(vocab: Vocabulary) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def encode(
-    prepared: Prepared, vocab: Vocabulary, *, cache_dir: str | Path | None = None
-) -> Encoded:
+def encode(prepared: Prepared, vocab: Vocabulary) -> Encoded:
     """Map prepared molecules to token ids; molecules the vocabulary cannot represent are skipped,
-    counted and logged (with the first few named)."""
+    counted and logged (with the first few named). Cached beside ``prepared`` by alphabet."""
     cache = None
-    if cache_dir and prepared.data_hash:
-        cache = (
-            Path(cache_dir)
-            / f"prepared-{prepared.data_hash[:24]}"
-            / f"tokens-{vocabulary_hash(vocab)}.npz"
-        )
+    if prepared.cache is not None:
+        cache = prepared.cache / f"tokens-{vocabulary_hash(vocab)}.npz"
         if cache.is_file():
             try:
                 with np.load(cache, allow_pickle=False) as z:
@@ -425,6 +437,7 @@ __all__ = [
     "Report",
     "build_vocabulary",
     "compute_properties",
+    "dataset_vocabulary",
     "encode",
     "file_hash",
     "iter_smiles",

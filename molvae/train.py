@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from molvae.checkpoint import load_checkpoint, save_checkpoint, save_model, versions
-from molvae.data import build_vocabulary, default_cache_dir, encode, prepare
+from molvae.data import dataset_vocabulary, default_cache_dir, encode, prepare
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.model import VAE, VAEConfig
@@ -226,8 +226,8 @@ class Trainer:
         self.cfg = cfg
         prepared = self._prepare(data, cache_dir)
         self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
-                      else build_vocabulary(prepared.selfies))
-        encoded = encode(prepared, self.vocab, cache_dir=cache_dir)
+                      else dataset_vocabulary(prepared))
+        encoded = encode(prepared, self.vocab)
         self.train_idx, self.val_idx = split_indices(len(encoded.tokens), cfg)
         self.tokens = torch.from_numpy(encoded.tokens)
         self.props = torch.from_numpy(encoded.props)

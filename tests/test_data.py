@@ -16,6 +16,7 @@ from molvae.data import (
     Report,
     build_vocabulary,
     compute_properties,
+    dataset_vocabulary,
     encode,
     file_hash,
     has_properties,
@@ -252,15 +253,25 @@ def test_encode_skips_unrepresentable(
 def test_encode_cache_round_trip(small_csv: Path, tmp_path: Path) -> None:
     prepared = prepare(small_csv, workers=1, cache_dir=tmp_path)
     vocab = build_vocabulary(prepared.selfies)
-    first = encode(prepared, vocab, cache_dir=tmp_path)
+    first = encode(prepared, vocab)
     cached = list(tmp_path.glob(f"prepared-*/tokens-{vocabulary_hash(vocab)}.npz"))
     assert len(cached) == 1
-    second = encode(prepared, vocab, cache_dir=tmp_path)
+    second = encode(prepared, vocab)
     np.testing.assert_array_equal(first.tokens, second.tokens)
     np.testing.assert_array_equal(first.props, second.props)
     np.testing.assert_array_equal(first.index, second.index)
     assert first.skipped == second.skipped == 0
     assert (first.tokens == EOS_ID).sum(1).tolist() == [1] * 200
+
+
+def test_dataset_vocabulary_is_cached_beside_the_data(small_csv: Path, tmp_path: Path) -> None:
+    prepared = prepare(small_csv, workers=1, cache_dir=tmp_path)
+    vocab = dataset_vocabulary(prepared)
+    assert vocab == build_vocabulary(prepared.selfies)
+    assert (prepared.cache / "vocabulary.json").is_file()
+    again = prepare(small_csv, workers=1, cache_dir=tmp_path)
+    assert dataset_vocabulary(again) == vocab
+    assert dataset_vocabulary(prepare(small_csv, workers=1)) == vocab  # no cache: built
 
 
 def test_vocabulary_hash_changes_with_alphabet_and_length() -> None:
@@ -274,7 +285,7 @@ def test_encode_cache_follows_property_fraction(small_csv: Path, tmp_path: Path)
     """Cached tokens are reused across fractions, but the properties must be the current ones."""
     full = prepare(small_csv, workers=1, cache_dir=tmp_path)
     vocab = build_vocabulary(full.selfies)
-    assert not np.isnan(encode(full, vocab, cache_dir=tmp_path).props).any()
+    assert not np.isnan(encode(full, vocab).props).any()
     none = prepare(small_csv, workers=1, cache_dir=tmp_path, property_fraction=0.0)
-    enc = encode(none, vocab, cache_dir=tmp_path)
+    enc = encode(none, vocab)
     assert np.isnan(enc.props).all()

@@ -30,6 +30,9 @@ def train(
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     precision: str = typer.Option("auto", help="auto | fp32 | bf16"),
     workers: int | None = typer.Option(None, min=1, help="Processes for data preparation."),
+    property_fraction: float = typer.Option(
+        1.0, min=0.0, max=1.0, help="Share of molecules labelled (QED/logP/SA) for the heads."
+    ),
     cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -47,7 +50,7 @@ def train(
         epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, kl_schedule=kl_schedule,
         kl_warmup_steps=kl_warmup_steps, free_bits=free_bits, max_steps=max_steps,
         patience=patience, seed=seed, device=device, precision=precision, workers=workers,
-        smiles_column=smiles_column,
+        smiles_column=smiles_column, property_fraction=property_fraction,
     )
     path = run_training(data, out, cfg=cfg, resume=resume, cache_dir=cache_dir, progress=progress,
                         model_overrides={"latent_dim": latent_dim,
