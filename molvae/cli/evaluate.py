@@ -20,15 +20,21 @@ def evaluate(
     n_properties: int = typer.Option(10_000, min=1),
     seed: int = typer.Option(0),
     workers: int | None = typer.Option(None, min=1),
+    precision: str = typer.Option(
+        "auto", help="auto (bf16 where the hardware runs it natively) | fp32 | bf16"
+    ),
     cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Measure a model (default: the shipped one) on a test file."""
     from molvae.data import default_cache_dir
+    from molvae.errors import MolVAEError
     from molvae.evaluate import evaluate as run_evaluation
     from molvae.trained import load_model
 
-    m = load_model(model)
+    if precision not in ("auto", "fp32", "bf16"):
+        raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
+    m = load_model(model, precision=precision)
     metrics = run_evaluation(
         m, test, train_file=train, n_reconstruct=n_reconstruct, n_samples=n_samples,
         n_properties=n_properties, seed=seed, workers=workers,

@@ -23,6 +23,9 @@ def sample(
     seed: int | None = typer.Option(None, help="Seed for reproducible samples."),
     batch_size: int = typer.Option(2048, min=1),
     workers: int | None = typer.Option(None, min=1, help="Decoding processes (all cores)."),
+    precision: str = typer.Option(
+        "auto", help="auto (bf16 where the hardware runs it natively) | fp32 | bf16"
+    ),
 ) -> None:
     """Write N valid molecules (canonical SMILES and SELFIES) drawn from the model's prior."""
     from molvae.errors import MolVAEError
@@ -32,7 +35,9 @@ def sample(
         raise MolVAEError(f"-n must be a positive number of molecules, got {n}")
     if out is not None and not out.parent.exists():
         raise MolVAEError(f"--out {out}: directory {out.parent} does not exist")
-    m = load_model(model)
+    if precision not in ("auto", "fp32", "bf16"):
+        raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
+    m = load_model(model, precision=precision)
     logging.getLogger(__name__).info("sampling %d molecules, seed %s, temperature %g", n, seed,
                                      temperature)
     batches = m.iter_samples(n, temperature=temperature, seed=seed, batch_size=batch_size,
