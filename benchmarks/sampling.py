@@ -27,14 +27,19 @@ from molvae.trained import load_model
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="intra-op threads of the network (default: torch's choice)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
 
-    model = load_model(args.model)
+    model = load_model(args.model, precision=args.precision)
     workers = args.workers or os.cpu_count() or 1
     end_to_end, network_only, decode_only = [], [], []
     for r in range(args.repeats):
@@ -58,6 +63,7 @@ def main() -> None:
 
     result = {
         "n": args.n, "repeats": args.repeats, "workers": workers,
+        "torch_threads": torch.get_num_threads(), "precision": model.precision,
         "end_to_end_valid_mol_per_s_median": statistics.median(end_to_end),
         "network_mol_per_s_median": statistics.median(network_only),
         "decode_ceiling_mol_per_s_median": statistics.median(decode_only),

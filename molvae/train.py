@@ -222,7 +222,8 @@ class Trainer:
         self.ckpt_path = out_dir / "last.pt"
         saved = self._saved_state(cfg) if resume else None
         if saved:
-            cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg)})
+            cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg),
+                                 "max_steps": cfg.max_steps})  # a stop for this invocation only
         self.cfg = cfg
         prepared = self._prepare(data, cache_dir)
         self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
@@ -420,10 +421,16 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path) -> Path:
     return Path(out)
 
 
+#: Settings a resumed run may change; the others always come from the checkpoint.
+RESUMABLE = ("epochs", "patience", "beta", "checkpoint_minutes", "log_every",
+             "device", "workers")
+
+
 def _resumable(cfg: TrainConfig) -> dict[str, Any]:
-    """Settings a resumed run may change (the rest come from the checkpoint)."""
-    return {k: getattr(cfg, k) for k in ("max_steps", "checkpoint_minutes", "log_every",
-                                         "device", "workers", "epochs", "patience")}
+    """The resumable settings the caller set to something other than the default: a plain
+    ``--resume`` continues with the checkpoint's settings, ``--resume --epochs 5`` extends it."""
+    default = TrainConfig()
+    return {k: getattr(cfg, k) for k in RESUMABLE if getattr(cfg, k) != getattr(default, k)}
 
 
 def _noise_seed(seed: int, rank: int, step: int) -> int:

@@ -193,6 +193,26 @@ def test_resume_matches_uninterrupted_run(
         torch.testing.assert_close(opt_b[k]["exp_avg"], opt_a[k]["exp_avg"], rtol=0, atol=1e-6)
 
 
+def test_plain_resume_keeps_the_checkpoints_settings(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_arch: dict, cache_dir: Path
+) -> None:
+    """``--resume`` without options continues the saved run (the CLI's defaults do not override
+    it); options set explicitly do; ``max_steps`` applies to one invocation only."""
+    common = {"cache_dir": cache_dir, "model_overrides": tiny_arch, "progress": False}
+    run = tmp_path / "run"
+    train(small_csv, run, cfg=tiny_cfg(epochs=2, beta=0.3, max_steps=3), **common)
+    train(small_csv, run, cfg=TrainConfig(workers=1, recon_eval=0), resume=True, **common)
+    saved = load_checkpoint(run / "last.pt")
+    assert saved["train_config"]["epochs"] == 2 and saved["train_config"]["beta"] == 0.3
+    assert saved["train_config"]["max_steps"] is None
+    assert RunState(**saved["run_state"]).epoch == 2  # ran to the saved end, not stopped at 3
+    train(small_csv, run, cfg=TrainConfig(epochs=3, beta=0.05, workers=1, recon_eval=0),
+          resume=True, **common)
+    saved = load_checkpoint(run / "last.pt")
+    assert saved["train_config"]["epochs"] == 3 and saved["train_config"]["beta"] == 0.05
+    assert RunState(**saved["run_state"]).epoch == 3
+
+
 # --- DDP ------------------------------------------------------------------------------------------
 def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
     """torchrun with 2 processes on gloo: trains, writes a loadable model and checkpoint."""
