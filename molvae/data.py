@@ -364,16 +364,19 @@ def compute_properties(smiles: list[str], *, workers: int | None = None) -> np.n
 
 def build_vocabulary(selfies: list[str], *, max_len: int | None = None) -> Vocabulary:
     """The alphabet of a data set; ``max_len`` defaults to its longest molecule (plus the end
-    token) rounded up to a multiple of 16, leaving room for slightly longer molecules."""
+    token) rounded up to a multiple of 16, leaving room for slightly longer molecules; ``min_len``
+    is its shortest molecule (plus the end token)."""
     symbols: set[str] = set()
-    longest = 0
+    longest, shortest = 0, None
     for s in selfies:
         toks = list(sf.split_selfies(s))
         symbols.update(toks)
         longest = max(longest, len(toks))
+        shortest = len(toks) if shortest is None else min(shortest, len(toks))
     if max_len is None:
         max_len = -(-(longest + 1) // 16) * 16
-    return Vocabulary.build(symbols, max_len=max_len)
+    min_len = min((shortest or 0) + 1, max_len)
+    return Vocabulary.build(symbols, max_len=max_len, min_len=max(1, min_len))
 
 
 @dataclass

@@ -3,7 +3,8 @@
 Definitions (as in MOSES / JT-VAE):
 - reconstruction: greedy decode of the posterior mean; canonical SMILES must match exactly;
   molecules the model cannot encode count as failures and are reported separately;
-- validity: valid molecules among the prior samples; unique@k: distinct among the first k valid;
+- validity: valid molecules among the prior samples (drawn from the model's sampling distribution,
+  see ``model.py``); unique@k: distinct among the first k valid;
 - novelty: valid unique samples not in the training set; IntDiv1: 1 - mean pairwise Tanimoto
   (Morgan radius 2, 2048 bits) over the valid samples;
 - property heads: R^2 of the heads' predictions at the posterior mean against RDKit values.
@@ -114,8 +115,7 @@ def evaluate(
     reconstruction = hits / max(1, len(targets))
 
     # a fixed draw of latents, decoded once: validity, uniqueness and the speed of the whole path
-    z = np.random.default_rng(seed).standard_normal((n_samples, model.latent_dim)).astype(
-        np.float32)
+    z = model.sample_latents(n_samples, seed=seed)
     start = time.perf_counter()
     drawn = [smi for _, smi in model.decode(z, workers=workers)]
     samples_per_s = len(drawn) / max(1e-9, time.perf_counter() - start)

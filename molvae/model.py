@@ -71,6 +71,11 @@ class VAE(nn.Module):
         # Head targets are standardized during training; these turn predictions back into units.
         self.register_buffer("prop_mean", torch.zeros(cfg.n_properties))
         self.register_buffer("prop_std", torch.ones(cfg.n_properties))
+        # Sampling distribution: a diagonal Gaussian fitted to the training latents after training
+        # (ex-post density estimation, Ghosh et al. 2020); N(0, I), the prior, until fitted.
+        # A low-beta VAE's latents fill less than N(0, I); samples outside decode to fragments.
+        self.register_buffer("latent_mean", torch.zeros(Z))
+        self.register_buffer("latent_std", torch.ones(Z))
 
     # --- encoder -------------------------------------------------------------------------------
     def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,11 +112,14 @@ class VAE(nn.Module):
         temperature: float = 0.0,
         generator: torch.Generator | None = None,
         max_len: int | None = None,
+        min_len: int = 1,
+        first_allowed: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Decode latents (B, Z) to token ids (B, <=T), greedy when ``temperature`` is 0.
 
-        Stops early once every molecule has produced its end token; positions after a
-        molecule's end token are padding.
+        ``min_len`` bans the end token before that many tokens; ``first_allowed`` (a (V,) bool
+        mask) restricts the first token (to atoms, so no molecule is empty). Stops early once
+        every molecule has produced its end token; positions after it are padding.
         """
         max_len = max_len or self.cfg.max_len
         B = z.shape[0]
@@ -122,9 +130,13 @@ class VAE(nn.Module):
         out = torch.full((B, max_len), PAD_ID, dtype=torch.long, device=z.device)
         banned = torch.zeros(self.cfg.vocab_size, dtype=torch.bool, device=z.device)
         banned[[PAD_ID, BOS_ID]] = True
+        no_end = banned.clone()
+        no_end[EOS_ID] = True
+        first = no_end if first_allowed is None else no_end | ~first_allowed.to(z.device)
         for t in range(max_len):
             o, h = self.gru(self.embed(tok) + z_in, h)  # (B, 1, H)
-            logits = self.to_logits(o[:, 0]).float().masked_fill(banned, float("-inf"))  # (B, V)
+            mask = first if t == 0 else (no_end if t < min_len - 1 else banned)
+            logits = self.to_logits(o[:, 0]).float().masked_fill(mask, float("-inf"))  # (B, V)
             if t == max_len - 1:  # the last position can only end the molecule
                 nxt = torch.full((B,), EOS_ID, dtype=torch.long, device=z.device)
             elif temperature > 0:
@@ -139,6 +151,27 @@ class VAE(nn.Module):
                 return out[:, : t + 1]
             tok = nxt[:, None]
         return out
+
+    def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` latents (n, Z) from the model's sampling distribution."""
+        eps = torch.randn(n, self.cfg.latent_dim, generator=generator,
+                          device=self.latent_mean.device)
+        return self.latent_mean + self.latent_std * eps
+
+    @torch.no_grad()
+    def fit_latent_distribution(
+        self, tokens: torch.Tensor, generator: torch.Generator | None = None,
+        batch_size: int = 4096,
+    ) -> None:
+        """Fit the sampling distribution to the aggregate posterior of ``tokens`` (N, T): the
+        per-dimension mean and standard deviation of z ~ q(z | x)."""
+        zs = []
+        for i in range(0, len(tokens), batch_size):
+            mu, logvar = self.encode(tokens[i:i + batch_size].to(self.latent_mean.device))
+            zs.append(self.reparameterize(mu, logvar, generator))
+        z = torch.cat(zs)
+        self.latent_mean.copy_(z.mean(0))
+        self.latent_std.copy_(z.std(0))
 
     # --- property heads ------------------------------------------------------------------------
     def predict_properties(self, z: torch.Tensor, *, standardized: bool = False) -> torch.Tensor:

@@ -231,7 +231,6 @@ class Trainer:
         encoded = encode(prepared, self.vocab)
         self.train_idx, self.val_idx = split_indices(len(encoded.tokens), cfg)
         self.tokens = torch.from_numpy(encoded.tokens)
-        self.props = torch.from_numpy(encoded.props)
 
         self.model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
                           VAEConfig(vocab_size=len(self.vocab), max_len=self.vocab.max_len,
@@ -239,9 +238,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # parameter initialization only; other draws use generators
         self.model = VAE(self.model_cfg)
         if not saved:  # standardize head targets with training-split statistics
-            train_props = encoded.props[self.train_idx]
-            self.model.prop_mean.copy_(torch.from_numpy(np.nanmean(train_props, 0)))
-            self.model.prop_std.copy_(torch.from_numpy(np.nanstd(train_props, 0) + 1e-6))
+            mean, std = _property_stats(encoded.props[self.train_idx])
+            self.model.prop_mean.copy_(mean)
+            self.model.prop_std.copy_(std)
         self.model.to(device)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.state = RunState()
@@ -251,6 +250,9 @@ class Trainer:
             self.state = RunState(**saved["run_state"])
             log.info("resumed from %s at epoch %d, step %d", self.ckpt_path, self.state.epoch,
                      self.state.step)
+        # the heads learn standardized targets; the model's buffers turn predictions into units
+        self.props = ((torch.from_numpy(encoded.props) - self.model.prop_mean.cpu())
+                      / self.model.prop_std.cpu())
         self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if world > 1
                     else self.model)
         self.noise = torch.Generator(device=device)
@@ -309,6 +311,9 @@ class Trainer:
 
     def _save_model(self, extra: dict[str, Any]) -> None:
         if self.rank == 0:
+            sample = np.random.default_rng(self.cfg.seed).permutation(self.train_idx)[:20_000]
+            gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
+            self.model.fit_latent_distribution(self.tokens[torch.from_numpy(sample)], gen)
             save_model(self.out_dir / "model.safetensors", self.model, self.vocab,
                        {**self.info, "epoch": self.state.epoch, "step": self.state.step, **extra})
 
@@ -431,6 +436,16 @@ def _resumable(cfg: TrainConfig) -> dict[str, Any]:
     ``--resume`` continues with the checkpoint's settings, ``--resume --epochs 5`` extends it."""
     default = TrainConfig()
     return {k: getattr(cfg, k) for k in RESUMABLE if getattr(cfg, k) != getattr(default, k)}
+
+
+def _property_stats(props: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation of each labelled property (0 and 1 where none is labelled)."""
+    labelled = np.isfinite(props)
+    count = labelled.sum(0)
+    mean = np.where(count > 0, np.nansum(props, 0) / np.maximum(count, 1), 0.0)
+    var = np.nansum((props - mean) ** 2 * labelled, 0) / np.maximum(count, 1)
+    std = np.where(count > 1, np.sqrt(var), 1.0) + 1e-6
+    return torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
 
 
 def _noise_seed(seed: int, rank: int, step: int) -> int:

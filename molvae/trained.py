@@ -52,6 +52,8 @@ class TrainedModel:
         self.path = path
         self.device = torch.device(device)
         self.precision = precision
+        self._first_allowed = torch.zeros(len(meta.vocab), dtype=torch.bool)
+        self._first_allowed[meta.vocab.atom_ids()] = True
 
     def _generator(self, seed: int | None) -> torch.Generator:
         """A private generator: seeded when asked, else from OS entropy (never the global one)."""
@@ -119,7 +121,9 @@ class TrainedModel:
         """Token ids decoded from latents (greedy when ``temperature`` is 0)."""
         zt = torch.as_tensor(z, dtype=torch.float32, device=self.device)
         with self._autocast():
-            tok = self.network.generate(zt, temperature=temperature, generator=generator)
+            tok = self.network.generate(zt, temperature=temperature, generator=generator,
+                                        min_len=self.vocab.min_len,
+                                        first_allowed=self._first_allowed)
         return tok.to(torch.uint8).cpu().numpy()
 
     def decode(self, z: np.ndarray, *, temperature: float = 0.0, seed: int | None = None,
@@ -153,7 +157,7 @@ class TrainedModel:
             while drawn < max_attempts:
                 size = min(batch_size, max_attempts - drawn)
                 drawn += size
-                z = torch.randn(size, self.latent_dim, generator=gen, device=self.device)
+                z = self.network.sample_latents(size, generator=gen)
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
         remaining = n
@@ -174,6 +178,10 @@ class TrainedModel:
         return [smi for batch in self.iter_samples(n, temperature=temperature, seed=seed,
                                                    workers=workers)
                 for _, smi in batch if smi is not None]
+
+    def sample_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
+        """``n`` latents (n, Z) from the model's sampling distribution (see ``model.py``)."""
+        return self.network.sample_latents(n, self._generator(seed)).cpu().numpy()
 
     def predict_properties(self, z: np.ndarray) -> np.ndarray:
         """The property heads' QED, logP and SA predictions for latents (N, Z) -> (N, 3)."""

@@ -77,17 +77,30 @@ class Vocabulary:
         symbols: every token, special tokens first; position is the id.
         max_len: most tokens a molecule may have, its end token included.
         constraints: the selfies semantic constraints the molecules were encoded under.
+        min_len: fewest tokens (end token included) generation may produce: the shortest
+            training molecule. Latents far from the data otherwise decode to tiny fragments.
     """
 
     symbols: tuple[str, ...]
     max_len: int
     constraints: dict[str, int] = field(default_factory=default_constraints, compare=False)
+    min_len: int = 1
 
     @classmethod
-    def build(cls, symbols: Iterable[str], max_len: int) -> Vocabulary:
+    def build(cls, symbols: Iterable[str], max_len: int, min_len: int = 1) -> Vocabulary:
         """A vocabulary over ``symbols`` (sorted, so the same data always gives the same ids)."""
         alphabet = sorted(set(symbols) - set(SPECIAL_TOKENS))
-        return cls(symbols=SPECIAL_TOKENS + tuple(alphabet), max_len=max_len)
+        return cls(symbols=SPECIAL_TOKENS + tuple(alphabet), max_len=max_len, min_len=min_len)
+
+    def atom_ids(self) -> list[int]:
+        """Ids of the symbols that place an atom. A SELFIES string starting with one is never an
+        empty molecule; ring and branch symbols only modify atoms placed before them.
+
+        >>> Vocabulary.build(["[C]", "[Ring1]", "[=Branch1]"], max_len=4).atom_ids()
+        [4]
+        """
+        return [i for i, s in enumerate(self.symbols)
+                if i >= len(SPECIAL_TOKENS) and "Ring" not in s and "Branch" not in s]
 
     def __post_init__(self) -> None:
         if tuple(self.symbols[:3]) != SPECIAL_TOKENS:
@@ -164,6 +177,7 @@ class Vocabulary:
             "symbols": list(self.symbols),
             "max_len": self.max_len,
             "constraints": dict(self.constraints),
+            "min_len": self.min_len,
         }
 
     @classmethod
@@ -173,4 +187,5 @@ class Vocabulary:
             symbols=tuple(data["symbols"]),
             max_len=int(data["max_len"]),
             constraints={str(k): int(v) for k, v in data["constraints"].items()},
+            min_len=int(data.get("min_len", 1)),
         )

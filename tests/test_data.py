@@ -225,6 +225,7 @@ def test_report_summary_without_rejects() -> None:
 # --- vocabulary and encoding --------------------------------------------------------------------
 def test_build_vocabulary_rounds_length_up() -> None:
     vocab = build_vocabulary(["[C][O]", "[C][C][C]"])
+    assert vocab.min_len == 3  # the shortest molecule plus its end token
     assert vocab.max_len == 16
     assert set(vocab.symbols[3:]) == {"[C]", "[O]"}
     assert build_vocabulary(["[C]" * 15]).max_len == 16

@@ -112,8 +112,23 @@ def test_generate_greedy_shape_and_determinism(model: VAE) -> None:
 def test_generate_stops_when_all_have_ended(model: VAE) -> None:
     _force_logits(model, EOS_ID)
     out = model.generate(torch.randn(5, Z))
-    assert out.shape == (5, 1)
-    assert (out == EOS_ID).all()
+    assert out.shape == (5, 2)  # the first token is never the end: no empty molecule
+    assert (out[:, 0] != EOS_ID).all() and (out[:, 1] == EOS_ID).all()
+
+
+def test_generate_min_len_bans_an_early_end(model: VAE) -> None:
+    _force_logits(model, EOS_ID)
+    out = model.generate(torch.randn(3, Z), min_len=6)
+    assert out.shape == (3, 6)
+    assert (out[:, :5] != EOS_ID).all() and (out[:, 5] == EOS_ID).all()
+
+
+def test_generate_first_token_is_restricted(model: VAE) -> None:
+    _force_logits(model, 4)
+    allowed = torch.zeros(model.cfg.vocab_size, dtype=torch.bool)
+    allowed[5] = True
+    out = model.generate(torch.randn(3, Z), first_allowed=allowed)
+    assert (out[:, 0] == 5).all() and (out[:, 1] == 4).all()
 
 
 def test_generate_never_emits_pad_or_bos(model: VAE) -> None:

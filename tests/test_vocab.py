@@ -187,3 +187,13 @@ def test_selfies_constraints_restored_after_error() -> None:
     with pytest.raises(RuntimeError), selfies_constraints({**default_constraints(), "C": 2}):
         raise RuntimeError("boom")
     assert sf.get_semantic_constraints() == before
+
+
+def test_min_len_and_atoms_travel_with_the_vocabulary() -> None:
+    vocab = Vocabulary.build(["[C]", "[Ring1]", "[=Branch1]", "[O]"], max_len=8, min_len=3)
+    again = Vocabulary.from_dict(vocab.to_dict())
+    assert again.min_len == 3 and again == vocab
+    assert [vocab.symbols[i] for i in vocab.atom_ids()] == ["[C]", "[O]"]
+    legacy = vocab.to_dict()
+    del legacy["min_len"]
+    assert Vocabulary.from_dict(legacy).min_len == 1
