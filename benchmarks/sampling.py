@@ -50,8 +50,9 @@ def main() -> None:
 
         z = torch.randn(args.n, model.latent_dim, generator=torch.Generator().manual_seed(r))
         t = time.perf_counter()
-        tokens = np.concatenate([model.generate_tokens(z[i:i + args.batch_size])
-                                 for i in range(0, args.n, args.batch_size)])
+        batches = [model.generate_tokens(z[i:i + args.batch_size])
+                   for i in range(0, args.n, args.batch_size)]
+        tokens = model.vocab.pad([row for batch in batches for row in batch])
         network_only.append(args.n / (time.perf_counter() - t))
 
         with MoleculeDecoder(model.vocab, workers=workers) as dec:
