@@ -31,19 +31,17 @@ FORMAT_VERSION = 1
 
 
 def versions() -> dict[str, str]:
-    """Versions of what produced a file, for provenance."""
-    import rdkit
-    import selfies
+    """Installed versions of what produced a file, for provenance (from package metadata: some
+    packages' ``__version__`` strings lag their releases)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    from molvae import __version__
-
-    return {
-        "molvae": __version__,
-        "torch": torch.__version__,
-        "rdkit": rdkit.__version__,
-        "selfies": selfies.__version__,
-        "python": platform.python_version(),
-    }
+    found = {"python": platform.python_version()}
+    for name in ("molvae", "torch", "rdkit", "selfies"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "unknown"
+    return found
 
 
 @dataclass
