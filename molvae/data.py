@@ -27,6 +27,7 @@ import selfies as sf
 
 from molvae.chem import PROPERTY_NAMES, canonical_smiles, properties, without_rdkit_log
 from molvae.errors import DataError, VocabularyError
+from molvae.io import atomic_write_bytes, atomic_write_text
 from molvae.vocab import Vocabulary, default_constraints, selfies_constraints
 
 log = logging.getLogger(__name__)
@@ -180,8 +181,6 @@ def dataset_vocabulary(prepared: Prepared) -> Vocabulary:
             log.warning("ignoring unreadable cache %s: %s", path, exc)
     vocab = build_vocabulary(prepared.selfies)
     if path is not None:
-        from molvae.io import atomic_write_text
-
         atomic_write_text(path, json.dumps(vocab.to_dict()))
     return vocab
 
@@ -278,8 +277,6 @@ def _collect(results, report: Report, smiles: list[str], selfies: list[str]) -> 
 def _write_rejects(rejects_path: str | Path | None, report: Report) -> None:
     if rejects_path is None:
         return
-    from molvae.io import atomic_write_text
-
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["row", "smiles", "reason"])
@@ -290,8 +287,6 @@ def _write_rejects(rejects_path: str | Path | None, report: Report) -> None:
 def _save_molecules(
     cache: Path, digest: str, smiles: list[str], selfies: list[str], report: Report
 ) -> None:
-    from molvae.io import atomic_write_text
-
     cache.mkdir(parents=True, exist_ok=True)
     atomic_write_text(cache / "smiles.txt", "\n".join(smiles))
     atomic_write_text(cache / "selfies.txt", "\n".join(selfies))
@@ -337,8 +332,6 @@ def _cached_properties(
     if chosen:
         props[chosen] = compute_properties([smiles[i] for i in chosen], workers=workers)
     if path is not None:
-        from molvae.io import atomic_write_bytes
-
         buf = io.BytesIO()
         np.save(buf, props, allow_pickle=False)
         atomic_write_bytes(path, buf.getvalue())
@@ -424,8 +417,6 @@ def encode(prepared: Prepared, vocab: Vocabulary) -> Encoded:
     idx = np.asarray(index, dtype=np.int64)
     enc = Encoded(vocab.pad(rows), prepared.props[idx], idx, len(errors))
     if cache is not None:
-        from molvae.io import atomic_write_bytes
-
         buf = io.BytesIO()
         np.savez(buf, tokens=enc.tokens, props=enc.props, index=enc.index, skipped=enc.skipped)
         atomic_write_bytes(cache, buf.getvalue())

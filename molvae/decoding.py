@@ -15,26 +15,18 @@ import numpy as np
 import selfies as sf
 
 from molvae.chem import canonical_smiles, without_rdkit_log
-from molvae.vocab import EOS_ID, PAD_ID, SPECIAL_TOKENS, Vocabulary, selfies_constraints
+from molvae.vocab import Vocabulary, selfies_constraints
 
 #: ``(selfies, canonical_smiles)``; the SMILES is ``None`` when the molecule is empty.
 Decoded = tuple[str, str | None]
 
 
-def tokens_to_molecules(tokens: np.ndarray, symbols: tuple[str, ...]) -> list[Decoded]:
+def tokens_to_molecules(tokens: np.ndarray, vocab: Vocabulary) -> list[Decoded]:
     """Decode rows of token ids (N, T) with the current SELFIES constraints."""
-    n_special = len(SPECIAL_TOKENS)
     out: list[Decoded] = []
     with without_rdkit_log():
         for row in tokens:
-            parts = []
-            for i in row:
-                i = int(i)
-                if i == EOS_ID or i == PAD_ID:
-                    break
-                if i >= n_special:
-                    parts.append(symbols[i])
-            selfies = "".join(parts)
+            selfies = vocab.decode_ids(row)
             try:
                 smiles = canonical_smiles(sf.decoder(selfies)) if selfies else None
             except sf.DecoderError:
@@ -43,17 +35,17 @@ def tokens_to_molecules(tokens: np.ndarray, symbols: tuple[str, ...]) -> list[De
     return out
 
 
-_WORKER_SYMBOLS: tuple[str, ...] = ()
+_WORKER_VOCAB: Vocabulary | None = None
 
 
-def _init_worker(symbols: tuple[str, ...], constraints: dict[str, int]) -> None:
-    global _WORKER_SYMBOLS  # per worker process, set once by the pool initializer
-    _WORKER_SYMBOLS = symbols
-    sf.set_semantic_constraints(constraints)
+def _init_worker(vocab: Vocabulary) -> None:
+    global _WORKER_VOCAB  # per worker process, set once by the pool initializer
+    _WORKER_VOCAB = vocab
+    sf.set_semantic_constraints(vocab.constraints)
 
 
 def _decode_chunk(tokens: np.ndarray) -> list[Decoded]:
-    return tokens_to_molecules(tokens, _WORKER_SYMBOLS)
+    return tokens_to_molecules(tokens, _WORKER_VOCAB)
 
 
 class MoleculeDecoder:
@@ -80,7 +72,7 @@ class MoleculeDecoder:
             self._pool = ctx.Pool(
                 self.workers,
                 initializer=_init_worker,
-                initargs=(self.vocab.symbols, self.vocab.constraints),
+                initargs=(self.vocab,),
             )
         return self
 
@@ -94,7 +86,7 @@ class MoleculeDecoder:
         """Start decoding ``tokens`` (N, T); returns a handle whose ``get()`` gives the result."""
         if self._pool is None:
             with selfies_constraints(self.vocab.constraints):
-                return _Pending(done=tokens_to_molecules(tokens, self.vocab.symbols))
+                return _Pending(done=tokens_to_molecules(tokens, self.vocab))
         chunks = np.array_split(tokens, min(len(tokens), self.workers * 2) or 1)
         return _Pending(parts=[self._pool.apply_async(_decode_chunk, (c,)) for c in chunks])
 

@@ -33,20 +33,20 @@ def tokens(vocab: Vocabulary, small_smiles: list[str]) -> np.ndarray:
 def test_real_molecules_decode_to_canonical(
     tokens: np.ndarray, vocab: Vocabulary, small_smiles: list[str]
 ) -> None:
-    decoded = tokens_to_molecules(tokens[:40], vocab.symbols)
+    decoded = tokens_to_molecules(tokens[:40], vocab)
     assert [smi for _, smi in decoded] == [canonical_smiles(s) for s in small_smiles[:40]]
     assert [sel for sel, _ in decoded] == [smiles_to_selfies(s) for s in small_smiles[:40]]
 
 
 def test_empty_rows_give_none(tokens: np.ndarray, vocab: Vocabulary) -> None:
-    decoded = tokens_to_molecules(tokens[-3:], vocab.symbols)
+    decoded = tokens_to_molecules(tokens[-3:], vocab)
     assert decoded[0] == ("", None)  # all padding
     assert decoded[1] == ("", None)  # end token first
     assert decoded[2] == ("[C]", "C")
 
 
 def test_random_rows_are_valid_or_none(tokens: np.ndarray, vocab: Vocabulary) -> None:
-    for sel, smi in tokens_to_molecules(tokens[40:50], vocab.symbols):
+    for sel, smi in tokens_to_molecules(tokens[40:50], vocab):
         assert smi is None or canonical_smiles(smi) == smi
         assert sel  # random symbols never make an empty string
 
@@ -56,7 +56,7 @@ def test_decoder_matches_plain_function(
     tokens: np.ndarray, vocab: Vocabulary, workers: int
 ) -> None:
     with MoleculeDecoder(vocab, workers=workers) as dec:
-        assert dec.decode(tokens) == tokens_to_molecules(tokens, vocab.symbols)
+        assert dec.decode(tokens) == tokens_to_molecules(tokens, vocab)
 
 
 def test_one_and_two_workers_identical(tokens: np.ndarray, vocab: Vocabulary) -> None:
@@ -89,6 +89,6 @@ def test_iter_pipelined_keeps_order(tokens: np.ndarray, vocab: Vocabulary) -> No
     with MoleculeDecoder(vocab, workers=2) as dec:
         out = list(iter_pipelined(iter(batches), dec))
     assert [len(b) for b in out] == [len(b) for b in batches]
-    assert [m for b in out for m in b] == tokens_to_molecules(tokens, vocab.symbols)
+    assert [m for b in out for m in b] == tokens_to_molecules(tokens, vocab)
     with MoleculeDecoder(vocab, workers=1) as dec:
         assert list(iter_pipelined(iter([]), dec)) == []
