@@ -17,6 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
+import molvae  # noqa: F401  (first: it tunes OpenMP before torch loads, as the CLI does)
 import numpy as np
 import torch
 

@@ -118,38 +118,52 @@ class VAE(nn.Module):
         """Decode latents (B, Z) to token ids (B, <=T), greedy when ``temperature`` is 0.
 
         ``min_len`` bans the end token before that many tokens; ``first_allowed`` (a (V,) bool
-        mask) restricts the first token (to atoms, so no molecule is empty). Stops early once
-        every molecule has produced its end token; positions after it are padding.
+        mask) restricts the first token (to atoms, so no molecule is empty). Positions after a
+        molecule's end token are padding; decoding stops once every molecule has ended.
+
+        Runs under autocast in its dtype (bf16 roughly doubles CPU speed). The GRU cell is unrolled
+        by hand, which gives the same result as ``nn.GRU`` in fp32 but is faster: the input side
+        of the gates is a lookup table (the input is an embedding plus a per-molecule constant),
+        and finished molecules leave the batch, so the cost follows the mean length, not the max.
         """
         max_len = max_len or self.cfg.max_len
-        B = z.shape[0]
-        h = torch.tanh(self.z_to_hidden(z))[None]  # (1, B, H)
-        z_in = self.z_to_input(z)[:, None, :]  # (B, 1, E)
-        tok = torch.full((B, 1), BOS_ID, dtype=torch.long, device=z.device)
-        done = torch.zeros(B, dtype=torch.bool, device=z.device)
-        out = torch.full((B, max_len), PAD_ID, dtype=torch.long, device=z.device)
-        banned = torch.zeros(self.cfg.vocab_size, dtype=torch.bool, device=z.device)
+        B, dev = z.shape[0], z.device
+        dtype = (torch.get_autocast_dtype(dev.type) if torch.is_autocast_enabled(dev.type)
+                 else torch.float32)
+        banned = torch.zeros(self.cfg.vocab_size, dtype=torch.bool, device=dev)
         banned[[PAD_ID, BOS_ID]] = True
         no_end = banned.clone()
         no_end[EOS_ID] = True
-        first = no_end if first_allowed is None else no_end | ~first_allowed.to(z.device)
-        for t in range(max_len):
-            o, h = self.gru(self.embed(tok) + z_in, h)  # (B, 1, H)
-            mask = first if t == 0 else (no_end if t < min_len - 1 else banned)
-            logits = self.to_logits(o[:, 0]).float().masked_fill(mask, float("-inf"))  # (B, V)
-            if t == max_len - 1:  # the last position can only end the molecule
-                nxt = torch.full((B,), EOS_ID, dtype=torch.long, device=z.device)
-            elif temperature > 0:
-                probs = torch.softmax(logits / temperature, dim=-1)
-                nxt = torch.multinomial(probs, 1, generator=generator)[:, 0]
-            else:
-                nxt = logits.argmax(-1)
-            nxt = nxt.masked_fill(done, PAD_ID)
-            out[:, t] = nxt
-            done |= nxt == EOS_ID
-            if bool(done.all()):
-                return out[:, : t + 1]
-            tok = nxt[:, None]
+        first = no_end if first_allowed is None else no_end | ~first_allowed.to(dev)
+
+        with torch.autocast(dev.type, enabled=False):
+            cell = _UnrolledGRU(self, dtype)
+            h, z_gates = cell.start(z.to(dtype))
+            rows = torch.arange(B, device=dev)  # batch row of each molecule still decoding
+            alive = torch.ones(B, dtype=torch.bool, device=dev)
+            tok = torch.full((B,), BOS_ID, dtype=torch.long, device=dev)
+            out = torch.full((B, max_len), PAD_ID, dtype=torch.long, device=dev)
+            for t in range(max_len):
+                h = cell.step(tok, z_gates, h)
+                mask = first if t == 0 else (no_end if t < min_len - 1 else banned)
+                logits = cell.logits(h).float().masked_fill_(mask, float("-inf"))  # (b, V)
+                if t == max_len - 1:  # the last position can only end the molecule
+                    nxt = torch.full_like(tok, EOS_ID)
+                elif temperature > 0:
+                    probs = torch.softmax(logits / temperature, dim=-1)
+                    nxt = torch.multinomial(probs, 1, generator=generator)[:, 0]
+                else:
+                    nxt = logits.argmax(-1)
+                nxt.masked_fill_(~alive, PAD_ID)
+                out[rows, t] = nxt
+                alive &= nxt != EOS_ID
+                n_alive = int(alive.sum())
+                if n_alive == 0:
+                    return out[:, : t + 1]
+                if n_alive < 0.9 * len(rows):  # drop finished molecules from the batch
+                    rows, h, z_gates, nxt = rows[alive], h[alive], z_gates[alive], nxt[alive]
+                    alive = alive[alive]
+                tok = nxt
         return out
 
     def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -198,3 +212,42 @@ class VAE(nn.Module):
             "z": z,
             "props": self.predict_properties(z, standardized=True),
         }
+
+
+class _UnrolledGRU:
+    """The decoder's GRU cell, one step at a time, in ``dtype`` (see ``VAE.generate``).
+
+    Gate order and equations are ``nn.GRU``'s: r and u gates, candidate n, h' = n + u (h - n).
+    """
+
+    def __init__(self, vae: VAE, dtype: torch.dtype) -> None:
+        H, g = vae.cfg.decoder_hidden, vae.gru
+        w_ih, w_hh = g.weight_ih_l0.to(dtype), g.weight_hh_l0.to(dtype)
+        b_ih, b_hh = g.bias_ih_l0.to(dtype), g.bias_hh_l0.to(dtype)
+        self.H, self.dtype, self.vae = H, dtype, vae
+        self.w_ih, self.b_ih = w_ih, b_ih
+        self.w_ru_t, self.w_n_t = w_hh[: 2 * H].T.contiguous(), w_hh[2 * H:].T.contiguous()
+        self.b_n = b_hh[2 * H:]
+        # Input gates of every token (V, 3H), with the hidden bias of r and u folded in.
+        self.token_gates = vae.embed.weight.to(dtype) @ w_ih.T
+        self.token_gates[:, : 2 * H] += b_hh[: 2 * H]
+        self.w_out_t = vae.to_logits.weight.to(dtype).T.contiguous()
+        self.b_out = vae.to_logits.bias.to(dtype)
+
+    def start(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Initial state (B, H) and the constant input gates (B, 3H) of latents z."""
+        vae, d = self.vae, self.dtype
+        h = torch.tanh(F.linear(z, vae.z_to_hidden.weight.to(d), vae.z_to_hidden.bias.to(d)))
+        z_in = F.linear(z, vae.z_to_input.weight.to(d), vae.z_to_input.bias.to(d))
+        return h, F.linear(z_in, self.w_ih, self.b_ih)
+
+    def step(self, tok: torch.Tensor, z_gates: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """The next hidden state (b, H) after reading tokens (b,)."""
+        H = self.H
+        gi = self.token_gates[tok].add_(z_gates)  # (b, 3H)
+        ru = torch.addmm(gi[:, : 2 * H], h, self.w_ru_t).sigmoid_()
+        n = torch.addcmul(gi[:, 2 * H:], ru[:, :H], torch.addmm(self.b_n, h, self.w_n_t)).tanh_()
+        return torch.lerp(n, h, ru[:, H:])
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.b_out, h, self.w_out_t)

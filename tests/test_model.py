@@ -207,3 +207,22 @@ def test_overfits_one_batch(small_smiles: list[str]) -> None:
         mu, _ = net.encode(x)
     decoded = [vocab.decode_ids(row) for row in net.generate(mu)]
     assert decoded == selfies
+
+
+def test_generate_matches_teacher_forced_greedy_decoding(model: VAE) -> None:
+    """The unrolled, batch-shrinking decoder agrees with ``nn.GRU`` run over its own output."""
+    with torch.no_grad():
+        model.to_logits.bias[EOS_ID] += 0.5  # molecules of varied lengths
+    z = torch.randn(16, Z, generator=torch.Generator().manual_seed(0))
+    out = model.generate(z)
+    lengths = (out != PAD_ID).sum(1)
+    assert len(set(lengths.tolist())) >= 3  # some leave the batch early, some run to the end
+    with torch.no_grad():
+        logits = model.decode_logits(z, out)
+    for row, row_logits in zip(out, logits, strict=True):
+        length = int((row != PAD_ID).sum())
+        expected = row_logits[:length].clone()
+        expected[:, [PAD_ID, BOS_ID]] = float("-inf")
+        expected[0, EOS_ID] = float("-inf")  # the first token is never the end
+        if length < model.cfg.max_len:
+            assert torch.equal(expected.argmax(-1)[: length], row[:length])
