@@ -24,6 +24,7 @@ from safetensors.torch import save as st_save
 from molvae.errors import CheckpointError
 from molvae.io import atomic_write_bytes
 from molvae.model import VAE, VAEConfig
+from molvae.novelty import LOW, OFFSETS, TrainingSet
 from molvae.vocab import Vocabulary
 
 FORMAT = "molvae-model"
@@ -51,18 +52,24 @@ class ModelFile:
     config: VAEConfig
     vocab: Vocabulary
     info: dict[str, Any] = field(default_factory=dict)  # data hash, seed, metrics, versions...
+    training_set: TrainingSet | None = None  # for the ``novel`` column; None in older files
 
 
-def save_model(path: str | Path, model: VAE, vocab: Vocabulary, info: dict[str, Any]) -> None:
-    """Write ``model`` and its vocabulary to one safetensors file, atomically."""
+def save_model(path: str | Path, model: VAE, vocab: Vocabulary, info: dict[str, Any],
+               training_set: TrainingSet | None = None) -> None:
+    """Write ``model``, its vocabulary and (optionally) its training set's keys to one
+    safetensors file, atomically."""
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": model.cfg.to_dict(),
         "vocab": vocab.to_dict(),
-        "info": {**info, "versions": versions()},
+        "info": {"versions": versions(), **info},  # a re-saved model keeps its training versions
     }
     state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    if training_set is not None:
+        state.update(training_set.to_tensors())
+        header["training_set_size"] = len(training_set)
     header["tensors_sha256"] = _tensors_digest(state)
     atomic_write_bytes(path, st_save(state, metadata={"molvae": json.dumps(header)}))
 
@@ -110,6 +117,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
         vocab = Vocabulary.from_dict(header["vocab"])
         if cfg.vocab_size != len(vocab) or cfg.max_len != vocab.max_len:
             raise ValueError("architecture does not match the vocabulary")
+        known = {k: state.pop(k) for k in (LOW, OFFSETS) if k in state}
+        training_set = TrainingSet.from_tensors(known) if known else None
         model = VAE(cfg)
         model.load_state_dict(state, strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -117,7 +126,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
             f"{path}: tensors do not match the model's description: {exc}"
         ) from exc
     model.to(device).eval()
-    return model, ModelFile(cfg, vocab, header.get("info", {}))
+    return model, ModelFile(cfg, vocab, header.get("info", {}), training_set)
 
 
 def _metadata(raw: bytes) -> dict[str, str]:

@@ -28,6 +28,7 @@ from molvae.data import dataset_vocabulary, default_cache_dir, encode, prepare
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.model import VAE, VAEConfig
+from molvae.novelty import TrainingSet
 from molvae.vocab import PAD_ID, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,8 @@ class Trainer:
         self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
                       else dataset_vocabulary(prepared))
         encoded = encode(prepared, self.vocab)
+        # every molecule of the file, validation included: "novel" means not seen in the data
+        self.training_set = TrainingSet.from_smiles(prepared.smiles) if rank == 0 else None
         self.train_idx, self.val_idx = split_indices(len(encoded.tokens), cfg)
         self.tokens = torch.from_numpy(encoded.tokens)
 
@@ -315,7 +318,8 @@ class Trainer:
             gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
             self.model.fit_latent_distribution(self.tokens[torch.from_numpy(sample)], gen)
             save_model(self.out_dir / "model.safetensors", self.model, self.vocab,
-                       {**self.info, "epoch": self.state.epoch, "step": self.state.step, **extra})
+                       {**self.info, "epoch": self.state.epoch, "step": self.state.step, **extra},
+                       training_set=self.training_set)
 
     def fit(self, progress: bool = True) -> Path:
         """Train until the planned epochs, early stopping or ``max_steps``; returns the best
@@ -413,16 +417,18 @@ class Trainer:
         return False
 
 
-def export_checkpoint(checkpoint: str | Path, out: str | Path) -> Path:
+def export_checkpoint(checkpoint: str | Path, out: str | Path,
+                      training_set: TrainingSet | None = None) -> Path:
     """Write the model file of a training checkpoint (``last.pt``), e.g. of a run stopped
-    mid-epoch; the file records the step and epoch it was taken at."""
+    mid-epoch; the file records the step and epoch it was taken at. Without ``training_set``
+    (the checkpoint does not hold the data) the model cannot tell novel molecules."""
     saved = load_checkpoint(checkpoint)
     model = VAE(VAEConfig.from_dict(saved["model_config"]))
     model.load_state_dict(saved["model"])
     run = saved["run_state"]
     info = {**saved.get("info", {}), "step": run["step"], "epoch": run["epoch"],
             "batch_in_epoch": run["batch_in_epoch"], "exported_from": str(checkpoint)}
-    save_model(out, model, Vocabulary.from_dict(saved["vocab"]), info)
+    save_model(out, model, Vocabulary.from_dict(saved["vocab"]), info, training_set)
     return Path(out)
 
 
