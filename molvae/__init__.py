@@ -2,11 +2,12 @@
 
 >>> from molvae import load_model
 >>> model = load_model()                         # the model shipped with molvae
->>> smiles = model.sample(3, seed=0)             # valid, canonical SMILES from the prior
->>> enc = model.encode(smiles)                   # latent points (enc.z) and any errors
->>> enc.z.shape
-(3, 64)
->>> decoded = model.decode(enc.z)                # [(selfies, canonical smiles)], greedy
+>>> table = model.sample(3, seed=0)              # a table: smiles, selfies, state, properties
+>>> latents = model.encode(table["smiles"])      # one row per molecule, latent in z0..z63
+>>> back = model.decode(latents)                 # greedy decoding of those latents
+>>> analogs = model.analogs("CCOc1ccc(C(=O)N2CCCC2)cc1", n=5)   # most similar first
+>>> len(analogs), analogs["similarity"].is_monotonic_decreasing
+(5, True)
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Thin, None-safe verbs over RDKit: parse, canonicalize, and the properties the model learns.
+"""Thin, None-safe verbs over RDKit: parse, canonicalize, the properties the model learns, and the
+descriptors and structural alerts a chemist reads beside them.
 
 Every function takes a SMILES string or an RDKit ``Mol`` and returns ``None`` / ``NaN`` for input
-RDKit cannot read, so batch code never crashes on one bad molecule.
+RDKit cannot read (or an empty molecule), so batch code never crashes on one bad molecule.
 
 >>> canonical_smiles("OCC")
 'CCO'
@@ -15,14 +16,18 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Literal
 
 from rdkit import Chem, RDLogger
-from rdkit.Chem import QED, Crippen
+from rdkit.Chem import QED, Crippen, Descriptors, rdMolDescriptors
+from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
 #: The properties the model's heads predict, in the order of every property array.
 PROPERTY_NAMES: tuple[str, ...] = ("qed", "logp", "sa")
 
 MolLike = str | Chem.Mol | None
+#: The structural-alert catalogs :func:`alerts` knows by name.
+CatalogName = Literal["pains", "brenk"]
 
 
 @contextmanager
@@ -60,6 +65,12 @@ def canonical_smiles(mol: MolLike) -> str | None:
     return Chem.MolToSmiles(m)
 
 
+def _nonempty(mol: MolLike) -> Chem.Mol | None:
+    """``to_mol``, and ``None`` for a molecule without atoms (no descriptor means anything)."""
+    m = to_mol(mol)
+    return m if m is not None and m.GetNumAtoms() else None
+
+
 @cache
 def _sascorer():  # noqa: ANN202 - RDKit Contrib module, imported once on first use
     from rdkit.Contrib.SA_Score import sascorer
@@ -69,13 +80,13 @@ def _sascorer():  # noqa: ANN202 - RDKit Contrib module, imported once on first 
 
 def qed(mol: MolLike) -> float:
     """Quantitative estimate of drug-likeness (Bickerton 2012), 0..1; NaN if unreadable."""
-    m = to_mol(mol)
+    m = _nonempty(mol)
     return float(QED.qed(m)) if m is not None else math.nan
 
 
 def logp(mol: MolLike) -> float:
     """Crippen logP; NaN if unreadable."""
-    m = to_mol(mol)
+    m = _nonempty(mol)
     return float(Crippen.MolLogP(m)) if m is not None else math.nan
 
 
@@ -85,11 +96,145 @@ def sa_score(mol: MolLike) -> float:
     >>> round(sa_score("CCO"), 2)
     1.98
     """
-    m = to_mol(mol)
+    m = _nonempty(mol)
     return float(_sascorer().calculateScore(m)) if m is not None else math.nan
 
 
 def properties(mol: MolLike) -> tuple[float, float, float]:
     """The head properties in ``PROPERTY_NAMES`` order (QED, logP, SA); NaNs if unreadable."""
-    m = to_mol(mol)
+    m = _nonempty(mol)
     return qed(m), logp(m), sa_score(m)
+
+
+# Descriptors for the chemist's table (molvae.properties); counts are ints, None if unreadable.
+
+
+def mol_weight(mol: MolLike) -> float:
+    """Average molecular weight in g/mol, implicit hydrogens included; NaN if unreadable.
+
+    >>> round(mol_weight("CC(=O)Oc1ccccc1C(=O)O"), 2)
+    180.16
+    """
+    m = _nonempty(mol)
+    return float(Descriptors.MolWt(m)) if m is not None else math.nan
+
+
+def tpsa(mol: MolLike) -> float:
+    """Topological polar surface area (Ertl 2000) in A^2 from N and O only, as QED and most
+    permeability rules of thumb use it; NaN if unreadable."""
+    m = _nonempty(mol)
+    return float(rdMolDescriptors.CalcTPSA(m)) if m is not None else math.nan
+
+
+def hbd(mol: MolLike) -> int | None:
+    """Hydrogen-bond donors as Lipinski counted them for the rule of five: hydrogens on N and O
+    (``rdMolDescriptors.CalcNumLipinskiHBD``). ``Chem.Lipinski.NumHDonors`` is a different,
+    pharmacophore-style count; QED uses that one internally.
+
+    >>> hbd("CC(=O)Oc1ccccc1C(=O)O")
+    1
+    """
+    m = _nonempty(mol)
+    return int(rdMolDescriptors.CalcNumLipinskiHBD(m)) if m is not None else None
+
+
+def hba(mol: MolLike) -> int | None:
+    """Hydrogen-bond acceptors as Lipinski counted them for the rule of five: N and O atoms
+    (``rdMolDescriptors.CalcNumLipinskiHBA``), not ``Chem.Lipinski.NumHAcceptors``.
+
+    >>> hba("CC(=O)Oc1ccccc1C(=O)O")
+    4
+    """
+    m = _nonempty(mol)
+    return int(rdMolDescriptors.CalcNumLipinskiHBA(m)) if m is not None else None
+
+
+def rotatable_bonds(mol: MolLike) -> int | None:
+    """Rotatable bonds, RDKit's strict definition (its default, and the one QED uses: no amide
+    C-N, no bonds to triple bonds or terminal groups such as CF3)."""
+    m = _nonempty(mol)
+    if m is None:
+        return None
+    strict = rdMolDescriptors.NumRotatableBondsOptions.Strict
+    return int(rdMolDescriptors.CalcNumRotatableBonds(m, strict))
+
+
+def ring_count(mol: MolLike) -> int | None:
+    """Rings in the smallest set of smallest rings; ``None`` if unreadable."""
+    m = _nonempty(mol)
+    return int(rdMolDescriptors.CalcNumRings(m)) if m is not None else None
+
+
+def aromatic_ring_count(mol: MolLike) -> int | None:
+    """Aromatic rings (RDKit aromaticity); ``None`` if unreadable."""
+    m = _nonempty(mol)
+    return int(rdMolDescriptors.CalcNumAromaticRings(m)) if m is not None else None
+
+
+def fraction_sp3(mol: MolLike) -> float:
+    """Fraction of carbons that are sp3 (Lovering's Fsp3, a flatness measure); NaN if unreadable."""
+    m = _nonempty(mol)
+    return float(rdMolDescriptors.CalcFractionCSP3(m)) if m is not None else math.nan
+
+
+def formal_charge(mol: MolLike) -> int | None:
+    """Net formal charge (a zwitterion counts 0); ``None`` if unreadable."""
+    m = _nonempty(mol)
+    return int(Chem.GetFormalCharge(m)) if m is not None else None
+
+
+def lipinski_violations(mol: MolLike) -> int | None:
+    """How many of Lipinski's rule-of-five limits the molecule breaks (0-4): molecular weight
+    > 500, Crippen logP > 5, :func:`hbd` > 5, :func:`hba` > 10. More than one predicts poor oral
+    absorption.
+
+    >>> lipinski_violations("CC(=O)Oc1ccccc1C(=O)O")
+    0
+    """
+    m = _nonempty(mol)
+    if m is None:
+        return None
+    return rule_of_five_violations(mol_weight(m), logp(m), hbd(m), hba(m))
+
+
+def rule_of_five_violations(mw: float, logp: float, hbd: int, hba: int) -> int:
+    """:func:`lipinski_violations` from descriptors already computed."""
+    return int(mw > 500) + int(logp > 5) + int(hbd > 5) + int(hba > 10)
+
+
+@cache
+def filter_catalog(name: CatalogName) -> FilterCatalog:
+    """RDKit's structural-alert catalog ``"pains"`` (Baell 2010, families A, B and C: 480 assay
+    interference motifs) or ``"brenk"`` (Brenk 2008: 105 toxic, reactive or unstable groups).
+    Built once per process and cached, since building one takes a while.
+
+    Raises:
+        ValueError: an unknown catalog name.
+    """
+    kinds = {
+        "pains": FilterCatalogParams.FilterCatalogs.PAINS,
+        "brenk": FilterCatalogParams.FilterCatalogs.BRENK,
+    }
+    if name not in kinds:
+        raise ValueError(f"unknown alert catalog {name!r}; expected one of {sorted(kinds)}")
+    params = FilterCatalogParams()
+    params.AddCatalog(kinds[name])
+    return FilterCatalog(params)
+
+
+def alerts(mol: MolLike, catalog: CatalogName | FilterCatalog) -> list[str] | None:
+    """Names of the catalog's alerts the molecule matches, in catalog order (``[]`` if none);
+    ``None`` if unreadable. PAINS names carry the number of compounds behind the motif, as RDKit
+    gives them, e.g. ``"ene_rhod_A(235)"``.
+
+    >>> alerts("O=C1C(=Cc2ccc(O)c(O)c2)SC(=S)N1", "pains")
+    ['ene_rhod_A(235)', 'catechol_A(92)']
+    >>> alerts("CCO", "brenk")
+    []
+    """
+    m = _nonempty(mol)
+    if m is None:
+        return None
+    if isinstance(catalog, str):
+        catalog = filter_catalog(catalog)
+    return [entry.GetDescription() for entry in catalog.GetMatches(m)]

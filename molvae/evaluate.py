@@ -109,15 +109,15 @@ def evaluate(
 
     recon_idx = pick[:n_reconstruct]
     targets = [test.smiles[i] for i in recon_idx]
-    enc = model.encode(targets)
-    decoded = model.decode(enc.z, workers=workers)
+    enc = model.encode_latents(targets)
+    decoded = model.decode_latents(enc.z, workers=workers)
     hits = sum(t == smi for t, (_, smi) in zip(np.array(targets)[enc.ok], decoded, strict=True))
     reconstruction = hits / max(1, len(targets))
 
     # a fixed draw of latents, decoded once: validity, uniqueness and the speed of the whole path
     z = model.sample_latents(n_samples, seed=seed)
     start = time.perf_counter()
-    drawn = [smi for _, smi in model.decode(z, workers=workers)]
+    drawn = [smi for _, smi in model.decode_latents(z, workers=workers)]
     samples_per_s = len(drawn) / max(1e-9, time.perf_counter() - start)
     valid = [s for s in drawn if s is not None]
     validity = len(valid) / max(1, n_samples)
@@ -130,7 +130,7 @@ def evaluate(
         novelty = sum(s not in known for s in unique_set) / max(1, len(unique_set))
 
     prop_smiles = [test.smiles[i] for i in pick[:n_properties]]
-    enc_p = model.encode(prop_smiles)
+    enc_p = model.encode_latents(prop_smiles)
     pred = model.predict_properties(enc_p.z)
     truth = compute_properties(prop_smiles, workers=workers)[enc_p.ok]
     r2 = {name: r_squared(truth[:, j], pred[:, j]) for j, name in enumerate(PROPERTY_NAMES)}

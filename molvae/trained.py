@@ -1,10 +1,18 @@
 """A trained model ready to use: the network, its vocabulary and provenance, with molecule verbs.
 
+The verbs return the proposal table (``molvae.proposals``: smiles, selfies, state, reason, the
+verb's own columns, then properties and novelty); the ``*_latents`` / ``*_smiles`` methods are
+the array-level versions the table verbs are built on.
+
 >>> from molvae import load_model
 >>> model = load_model()                     # the shipped default model
->>> smiles = model.sample(5, seed=0)
->>> len(smiles)
-5
+>>> model.sample(5, seed=0)["state"].tolist()
+['valid', 'valid', 'valid', 'valid', 'valid']
+>>> enc = model.encode(["CCOc1ccc(C(=O)N2CCCC2)cc1", "not a molecule"])
+>>> enc[["state", "reason"]].values.tolist()[1]
+['rejected', "invalid SMILES 'not a molecule': RDKit cannot parse it"]
+>>> model.decode(enc).loc[0, "smiles"]       # greedy: the molecule comes back
+'CCOc1ccc(C(=O)N2CCCC2)cc1'
 """
 
 from __future__ import annotations
@@ -16,14 +24,17 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from molvae.checkpoint import ModelFile
 from molvae.checkpoint import load_model as load_model_file
+from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.model import VAE
-from molvae.vocab import Vocabulary
+from molvae.proposals import proposal_table
+from molvae.vocab import Vocabulary, smiles_to_selfies
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +99,18 @@ class TrainedModel:
     def tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
         """Token ids of the encodable molecules, a mask of which they are, and the errors."""
         rows, ok, errors = [], np.zeros(len(smiles), dtype=bool), {}
-        for i, smi in enumerate(smiles):
-            try:
-                rows.append(self.vocab.encode_smiles(smi))
-                ok[i] = True
-            except (InvalidSmilesError, VocabularyError) as exc:
-                errors[i] = str(exc)
+        with without_rdkit_log():  # failures are reported per molecule, not printed
+            for i, smi in enumerate(smiles):
+                try:
+                    rows.append(self.vocab.encode_smiles(smi))
+                    ok[i] = True
+                except (InvalidSmilesError, VocabularyError) as exc:
+                    errors[i] = str(exc)
         return self.vocab.pad(rows), ok, errors
 
     @torch.no_grad()
-    def encode(self, smiles: Sequence[str], *, stochastic: bool = False,
-               seed: int | None = None, batch_size: int = 4096) -> EncodeResult:
+    def encode_latents(self, smiles: Sequence[str], *, stochastic: bool = False,
+                       seed: int | None = None, batch_size: int = 4096) -> EncodeResult:
         """Latent points of molecules: the posterior mean, or a sample with ``stochastic``.
 
         Molecules the model cannot encode are reported in ``errors``, never silently dropped.
@@ -126,8 +138,9 @@ class TrainedModel:
                                         first_allowed=self._first_allowed)
         return tok.to(torch.uint8).cpu().numpy()
 
-    def decode(self, z: np.ndarray, *, temperature: float = 0.0, seed: int | None = None,
-               batch_size: int = 2048, workers: int | None = 1) -> list[Decoded]:
+    def decode_latents(self, z: np.ndarray, *, temperature: float = 0.0,
+                       seed: int | None = None, batch_size: int = 2048,
+                       workers: int | None = 1) -> list[Decoded]:
         """``(selfies, canonical smiles or None)`` for each latent row."""
         gen = self._generator(seed)
         batches = (self.generate_tokens(z[i:i + batch_size], temperature=temperature,
@@ -172,8 +185,8 @@ class TrainedModel:
         raise MolVAEError(f"only {n - remaining} valid molecules after decoding {drawn} latents "
                           f"(limit {max_attempts})")
 
-    def sample(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
-               workers: int | None = 1) -> list[str]:
+    def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
+                      workers: int | None = 1) -> list[str]:
         """``n`` valid canonical SMILES decoded from latents drawn from the prior N(0, I)."""
         return [smi for batch in self.iter_samples(n, temperature=temperature, seed=seed,
                                                    workers=workers)
@@ -183,11 +196,98 @@ class TrainedModel:
         """``n`` latents (n, Z) from the model's sampling distribution (see ``model.py``)."""
         return self.network.sample_latents(n, self._generator(seed)).cpu().numpy()
 
+    # --- the table verbs ------------------------------------------------------------------------
+    def encode(self, smiles: Sequence[str], *, stochastic: bool = False,
+               seed: int | None = None, properties: bool = True) -> pd.DataFrame:
+        """Latents of molecules as a table: one row per input (``input``, canonical ``smiles``,
+        ``selfies``, ``state``, ``reason``), the latent in columns ``z0``.. (empty for a molecule
+        the model cannot encode, whose reason is given), then the properties."""
+        smiles = list(smiles)
+        enc = self.encode_latents(smiles, stochastic=stochastic, seed=seed)
+        z = np.full((len(smiles), self.latent_dim), np.nan, dtype=np.float32)
+        z[enc.ok] = enc.z
+        canon = [canonical_smiles(s) if ok else None for s, ok in zip(smiles, enc.ok, strict=True)]
+        selfies = [smiles_to_selfies(s) if s else None for s in canon]
+        columns = {"input": smiles, **{f"z{i}": z[:, i] for i in range(self.latent_dim)}}
+        table = proposal_table(canon, selfies, columns=columns, reasons=[
+            enc.errors.get(i) for i in range(len(smiles))], model=self, properties=properties)
+        table.loc[table["state"] == "duplicate", ["state", "reason"]] = ["valid", ""]
+        return table
+
+    def decode(self, z: np.ndarray | pd.DataFrame, *, temperature: float = 0.0,
+               seed: int | None = None, properties: bool = True) -> pd.DataFrame:
+        """Molecules decoded from latents (an (N, Z) array, or a table with ``z0``.. columns as
+        :meth:`encode` writes), one row per latent in order; a row without a latent (NaN) is
+        ``rejected``; greedy unless ``temperature`` > 0."""
+        z = latents_of(z, self.latent_dim)
+        ok = ~np.isnan(z).any(axis=1)
+        decoded = self.decode_latents(z[ok], temperature=temperature, seed=seed)
+        smiles: list[str | None] = [None] * len(z)
+        selfies: list[str | None] = [None] * len(z)
+        for i, (sel, smi) in zip(np.flatnonzero(ok), decoded, strict=True):
+            smiles[i], selfies[i] = smi, sel
+        reasons = [None if k else "no latent vector (missing values)" for k in ok]
+        return proposal_table(smiles, selfies, reasons=reasons, columns={"row": range(len(z))},
+                              model=self, properties=properties)
+
+    def sample(self, n: int, *, unique: bool = False, temperature: float = 0.0,
+               seed: int | None = None, properties: bool = True) -> pd.DataFrame:
+        """``n`` valid molecules from the sampling distribution (repeats marked ``duplicate``;
+        ``unique`` draws until ``n`` distinct ones exist)."""
+        from molvae.explore import sample
+
+        return sample(self, n, unique=unique, temperature=temperature, seed=seed,
+                      properties=properties, workers=1)
+
+    def analogs(self, smiles: str, n: int = 20, **kwargs) -> pd.DataFrame:
+        """Distinct analogs of a lead, most similar first; see :func:`molvae.explore.analogs`."""
+        from molvae.explore import analogs
+
+        return analogs(self, smiles, n, **kwargs)
+
+    def interpolate(self, a: str, b: str, steps: int = 10, **kwargs) -> pd.DataFrame:
+        """The distinct molecules between two; see :func:`molvae.explore.interpolate`."""
+        from molvae.explore import interpolate
+
+        return interpolate(self, a, b, steps, **kwargs)
+
+    def analogy(self, a: str, b: str, c: str, **kwargs) -> pd.DataFrame:
+        """Decode z(a) - z(b) + z(c) and its neighbours; see :func:`molvae.explore.analogy`."""
+        from molvae.explore import analogy
+
+        return analogy(self, a, b, c, **kwargs)
+
+    def walk(self, smiles: str, prop: str, **kwargs) -> pd.DataFrame:
+        """Move a molecule along a property direction; see :func:`molvae.explore.walk`."""
+        from molvae.explore import walk
+
+        return walk(self, smiles, prop, **kwargs)
+
     def predict_properties(self, z: np.ndarray) -> np.ndarray:
         """The property heads' QED, logP and SA predictions for latents (N, Z) -> (N, 3)."""
         with torch.no_grad():
             zt = torch.as_tensor(z, dtype=torch.float32, device=self.device)
             return self.network.predict_properties(zt).cpu().numpy()
+
+
+def latents_of(z: np.ndarray | pd.DataFrame, dim: int) -> np.ndarray:
+    """(N, dim) float32 latents from an array or from a table's ``z0``.. columns.
+
+    Raises:
+        MolVAEError: the shape or the columns do not match the model's latent size.
+    """
+    if isinstance(z, pd.DataFrame):
+        names = [f"z{i}" for i in range(dim)]
+        missing = [c for c in names if c not in z.columns]
+        if missing:
+            raise MolVAEError(f"latent table lacks columns {', '.join(missing[:3])}"
+                              f"{'...' if len(missing) > 3 else ''}; this model needs "
+                              f"z0..z{dim - 1}")
+        z = z[names].to_numpy(dtype=np.float32, na_value=np.nan)
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim != 2 or z.shape[1] != dim:
+        raise MolVAEError(f"latents must have shape (N, {dim}) for this model, got {z.shape}")
+    return z
 
 
 def load_model(path: str | Path | None = None, *, device: str = "cpu",

@@ -176,9 +176,9 @@ def test_sample_writes_csv(
     assert code == 0, capsys.readouterr().err
     with open(out, newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["smiles", "selfies"]
+    assert rows[0][:3] == ["smiles", "selfies", "state"]
     assert len(rows) == 21
-    for smiles, selfies in rows[1:]:
+    for smiles, selfies, *_ in rows[1:]:
         assert canonical_smiles(smiles) == smiles
         assert selfies.startswith("[")
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]  # no temporary file left
@@ -213,7 +213,7 @@ def test_sample_to_stdout(tiny_model_path: Path, capsys: pytest.CaptureFixture[s
         == 0
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].strip() == "smiles,selfies" and len(lines) == 4
+    assert lines[0].startswith("smiles,selfies,state,reason,qed") and len(lines) == 4
 
 
 @pytest.mark.parametrize("n", ["0", "-5"])

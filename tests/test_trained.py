@@ -37,7 +37,7 @@ def test_encode_reports_errors_and_keeps_the_rest(
 ) -> None:
     too_long = "C" * tiny_model.vocab.max_len
     inputs = [small_smiles[0], "not a molecule", small_smiles[1], "C[Si](C)(C)C", too_long, ""]
-    result = tiny_model.encode(inputs)
+    result = tiny_model.encode_latents(inputs)
     assert result.ok.tolist() == [True, False, True, False, False, False]
     assert result.z.shape == (2, 8) and result.z.dtype == np.float32
     assert set(result.errors) == {1, 3, 4, 5}
@@ -45,21 +45,21 @@ def test_encode_reports_errors_and_keeps_the_rest(
     assert "[Si]" in result.errors[3]
     assert "at most" in result.errors[4]
     # the kept rows are exactly what encoding them alone gives
-    alone = tiny_model.encode([small_smiles[0], small_smiles[1]])
+    alone = tiny_model.encode_latents([small_smiles[0], small_smiles[1]])
     np.testing.assert_allclose(result.z, alone.z, rtol=1e-5, atol=1e-6)
     assert alone.errors == {}
 
 
 def test_encode_nothing_encodable(tiny_model: TrainedModel) -> None:
-    result = tiny_model.encode(["not a molecule"])
+    result = tiny_model.encode_latents(["not a molecule"])
     assert result.z.shape == (0, 8) and result.ok.tolist() == [False]
-    assert tiny_model.encode([]).z.shape == (0, 8)
+    assert tiny_model.encode_latents([]).z.shape == (0, 8)
 
 
 def test_stochastic_encode_is_seeded(tiny_model: TrainedModel, small_smiles: list[str]) -> None:
-    a = tiny_model.encode(small_smiles[:4], stochastic=True, seed=1).z
-    b = tiny_model.encode(small_smiles[:4], stochastic=True, seed=1).z
-    mean = tiny_model.encode(small_smiles[:4]).z
+    a = tiny_model.encode_latents(small_smiles[:4], stochastic=True, seed=1).z
+    b = tiny_model.encode_latents(small_smiles[:4], stochastic=True, seed=1).z
+    mean = tiny_model.encode_latents(small_smiles[:4]).z
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, mean)
 
@@ -67,35 +67,35 @@ def test_stochastic_encode_is_seeded(tiny_model: TrainedModel, small_smiles: lis
 def test_decode_gives_canonical_valid_smiles(
     tiny_model: TrainedModel, small_smiles: list[str]
 ) -> None:
-    z = tiny_model.encode(small_smiles[:8]).z
-    decoded = tiny_model.decode(z)
+    z = tiny_model.encode_latents(small_smiles[:8]).z
+    decoded = tiny_model.decode_latents(z)
     assert len(decoded) == 8
     assert all(_is_canonical(smi) for _, smi in decoded)
-    assert decoded == tiny_model.decode(z)  # greedy decoding is deterministic
+    assert decoded == tiny_model.decode_latents(z)  # greedy decoding is deterministic
     z_rand = np.random.default_rng(0).standard_normal((16, 8)).astype(np.float32)
-    for selfies, smi in tiny_model.decode(z_rand, temperature=1.0, seed=0):
+    for selfies, smi in tiny_model.decode_latents(z_rand, temperature=1.0, seed=0):
         assert smi is None or _is_canonical(smi)
         assert isinstance(selfies, str)
-    assert tiny_model.decode(np.zeros((0, 8), np.float32)) == []
+    assert tiny_model.decode_latents(np.zeros((0, 8), np.float32)) == []
 
 
 def test_decode_in_small_batches_matches(tiny_model: TrainedModel) -> None:
     z = np.random.default_rng(1).standard_normal((10, 8)).astype(np.float32)
-    assert tiny_model.decode(z, batch_size=3) == tiny_model.decode(z)
+    assert tiny_model.decode_latents(z, batch_size=3) == tiny_model.decode_latents(z)
 
 
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
 def test_sample_exactly_n_valid_and_reproducible(
     tiny_model: TrainedModel, temperature: float
 ) -> None:
-    a = tiny_model.sample(12, seed=0, temperature=temperature)
+    a = tiny_model.sample_smiles(12, seed=0, temperature=temperature)
     assert len(a) == 12
     assert all(_is_canonical(s) for s in a)
-    assert tiny_model.sample(12, seed=0, temperature=temperature) == a
+    assert tiny_model.sample_smiles(12, seed=0, temperature=temperature) == a
 
 
 def test_sample_different_seeds_differ(tiny_model: TrainedModel) -> None:
-    assert tiny_model.sample(12, seed=0, temperature=1.0) != tiny_model.sample(
+    assert tiny_model.sample_smiles(12, seed=0, temperature=1.0) != tiny_model.sample_smiles(
         12, seed=1, temperature=1.0
     )
 
@@ -103,7 +103,7 @@ def test_sample_different_seeds_differ(tiny_model: TrainedModel) -> None:
 @pytest.mark.parametrize("n", [0, -3])
 def test_sample_non_positive_n_raises(tiny_model: TrainedModel, n: int) -> None:
     with pytest.raises(MolVAEError, match="positive"):
-        tiny_model.sample(n, seed=0)
+        tiny_model.sample_smiles(n, seed=0)
 
 
 def test_iter_samples_streams_batches(tiny_model: TrainedModel) -> None:
@@ -118,7 +118,7 @@ def test_iter_samples_gives_up_after_max_attempts(tiny_model: TrainedModel) -> N
 
 
 def test_predict_properties_shape(tiny_model: TrainedModel, small_smiles: list[str]) -> None:
-    pred = tiny_model.predict_properties(tiny_model.encode(small_smiles[:5]).z)
+    pred = tiny_model.predict_properties(tiny_model.encode_latents(small_smiles[:5]).z)
     assert pred.shape == (5, 3) and np.isfinite(pred).all()
 
 
@@ -129,11 +129,11 @@ def test_shipped_model_loads_and_decodes() -> None:
     model = molvae.load_model()
     assert model.path == path
     z = np.random.default_rng(0).standard_normal((4, model.latent_dim)).astype(np.float32)
-    decoded = model.decode(z)
+    decoded = model.decode_latents(z)
     assert len(decoded) == 4
     assert any(smi is not None for _, smi in decoded)
     assert all(smi is None or _is_canonical(smi) for _, smi in decoded)
-    assert all(_is_canonical(s) for s in model.sample(3, seed=0))
+    assert all(_is_canonical(s) for s in model.sample_smiles(3, seed=0))
 
 
 def test_shipped_model_quality_floor(small_smiles: list[str]) -> None:
@@ -141,10 +141,10 @@ def test_shipped_model_quality_floor(small_smiles: list[str]) -> None:
     drug-like molecules exactly (its card reports the full measurement on MOSES test)."""
     model = molvae.load_model()
     z = np.random.default_rng(0).standard_normal((64, model.latent_dim)).astype(np.float32)
-    assert all(smi is not None for _, smi in model.decode(z))
+    assert all(smi is not None for _, smi in model.decode_latents(z))
     targets = [canonical_smiles(s) for s in small_smiles[:40]]
-    enc = model.encode(targets)
+    enc = model.encode_latents(targets)
     assert enc.ok.all()
-    decoded = [smi for _, smi in model.decode(enc.z)]
+    decoded = [smi for _, smi in model.decode_latents(enc.z)]
     exact = sum(a == b for a, b in zip(targets, decoded, strict=True))
     assert exact >= 0.7 * len(targets), f"reconstructed {exact} of {len(targets)}"

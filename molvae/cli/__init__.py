@@ -38,7 +38,17 @@ def _root(
 
 
 def _register() -> None:
-    from molvae.cli import evaluate, sample, train  # noqa: F401 - subcommands register on import
+    from molvae.cli import (  # noqa: F401 - subcommands register on import
+        analogs,
+        arithmetic,
+        encode,
+        evaluate,
+        interpolate,
+        map,
+        sample,
+        train,
+        walk,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

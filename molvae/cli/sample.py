@@ -1,58 +1,64 @@
-"""``molvae sample``: valid molecules from the prior, streamed to a CSV file."""
+"""``molvae sample``: molecules from the model's sampling distribution, streamed to a file."""
 
 from __future__ import annotations
 
-import csv
 import logging
-import sys
 from pathlib import Path
 
 import typer
 from tqdm.auto import tqdm
 
 from molvae.cli import app
-from molvae.io import atomic_open
+from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, load
 
 
 @app.command()
 def sample(
     n: int = typer.Option(..., "-n", "--n", help="Number of valid molecules to write."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="CSV file (default: stdout)."),
-    model: Path | None = typer.Option(None, "--model", "-m", help="Model file."),
+    unique: bool = typer.Option(False, "--unique",
+                                help="Keep drawing until N distinct molecules exist."),
     temperature: float = typer.Option(0.0, min=0.0, help="0 decodes greedily."),
     seed: int | None = typer.Option(None, help="Seed for reproducible samples."),
+    max_attempts: int | None = typer.Option(
+        None, min=1, help="Latents to decode at most (default 20 N + 1000)."),
+    out: Path | None = OUT,
+    fmt: str = FORMAT,
+    image: Path | None = IMAGE,
+    model: Path | None = MODEL,
+    no_properties: bool = NO_PROPERTIES,
     batch_size: int = typer.Option(2048, min=1),
     workers: int | None = typer.Option(None, min=1, help="Decoding processes (all cores)."),
     precision: str = typer.Option(
         "auto", help="auto (bf16 where the hardware runs it natively) | fp32 | bf16"
     ),
 ) -> None:
-    """Write N valid molecules (canonical SMILES and SELFIES) drawn from the model's prior."""
+    """Write N valid molecules drawn from the model, with their properties.
+
+    Repeats are kept and marked ``duplicate`` unless --unique. Memory stays flat for any N.
+    """
     from molvae.errors import MolVAEError
-    from molvae.trained import load_model
+    from molvae.explore import iter_sample_tables
+    from molvae.export import table_writer, write_image
 
     if n <= 0:
         raise MolVAEError(f"-n must be a positive number of molecules, got {n}")
-    if out is not None and not out.parent.exists():
-        raise MolVAEError(f"--out {out}: directory {out.parent} does not exist")
-    if precision not in ("auto", "fp32", "bf16"):
-        raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
-    m = load_model(model, precision=precision)
+    check(out, fmt, image)
+    m = load(model, precision)
     logging.getLogger(__name__).info("sampling %d molecules, seed %s, temperature %g", n, seed,
                                      temperature)
-    batches = m.iter_samples(n, temperature=temperature, seed=seed, batch_size=batch_size,
-                             workers=workers)
-    bar = tqdm(total=n, unit="mol", disable=out is None, desc="sampling")
-    if out is None:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["smiles", "selfies"])
-        for batch in batches:
-            writer.writerows((smi, sel) for sel, smi in batch)
-        return
-    with atomic_open(out, "w") as fh, bar:  # never half a file, even on Ctrl-C
-        writer = csv.writer(fh)
-        writer.writerow(["smiles", "selfies"])
-        for batch in batches:
-            writer.writerows((smi, sel) for sel, smi in batch)
-            bar.update(len(batch))
-    typer.echo(f"wrote {n} molecules to {out}", err=True)
+    tables = iter_sample_tables(m, n, unique=unique, temperature=temperature, seed=seed,
+                                batch_size=batch_size, workers=workers,
+                                properties=not no_properties, max_attempts=max_attempts)
+    drawn, duplicates, first = 0, 0, None
+    with table_writer(out, fmt) as write, tqdm(total=n, unit="mol", disable=out is None,
+                                               desc="sampling") as bar:
+        for table in tables:  # the file appears only when complete, even on Ctrl-C
+            write(table)
+            drawn += len(table)
+            duplicates += int((table["state"] == "duplicate").sum())
+            first = table if first is None else first
+            bar.update(len(table))
+    if image is not None and first is not None:
+        write_image(first[first["state"] == "valid"], image)
+    typer.echo(f"{drawn} molecules ({drawn - duplicates} distinct, {duplicates} repeats)"
+               f"{'' if out is None else f' -> {out}'}", err=True)

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from molvae.errors import MolVAEError
+from molvae.explore import analogs, analogy, interpolate, sample, slerp, walk
+from molvae.trained import TrainedModel
+
+UNENCODABLE = "C[Si](C)(C)C"  # silicon is not in the tiny model's alphabet
+
+
+def test_slerp_ends_and_norm() -> None:
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    path = slerp(a, b, np.linspace(0, 1, 5))
+    assert np.allclose(path[0], a) and np.allclose(path[-1], b)
+    assert np.allclose(np.linalg.norm(path, axis=1), 1.0)  # stays on the sphere
+    assert np.allclose(slerp(a, a, np.array([0.5]))[0], a)  # parallel ends: no division by 0
+
+
+def test_analogs_are_distinct_sorted_and_exclude_the_lead(tiny_model: TrainedModel,
+                                                           small_smiles: list[str]) -> None:
+    lead = small_smiles[0]
+    table = analogs(tiny_model, lead, 5, radius=2.0, seed=0)
+    assert 0 < len(table) <= 5
+    assert table["smiles"].is_unique and lead not in set(table["smiles"])
+    assert (table["state"] == "valid").all()
+    assert table["similarity"].is_monotonic_decreasing
+    assert table.equals(analogs(tiny_model, lead, 5, radius=2.0, seed=0))  # reproducible
+
+
+@pytest.mark.parametrize(("lead", "message"), [
+    ("not a molecule", "not a valid SMILES"),
+    (UNENCODABLE, "Si"),
+])
+def test_analogs_bad_lead_is_named(tiny_model: TrainedModel, lead: str, message: str) -> None:
+    with pytest.raises(MolVAEError, match=message):
+        analogs(tiny_model, lead, 3)
+
+
+@pytest.mark.parametrize(("n", "radius"), [(0, 1.0), (-2, 1.0), (3, 0.0)])
+def test_analogs_bad_arguments(tiny_model: TrainedModel, small_smiles: list[str], n: int,
+                               radius: float) -> None:
+    with pytest.raises(MolVAEError, match="positive"):
+        analogs(tiny_model, small_smiles[0], n, radius=radius)
+
+
+def test_interpolate_lists_each_molecule_once_in_order(tiny_model: TrainedModel,
+                                                       small_smiles: list[str]) -> None:
+    table = interpolate(tiny_model, small_smiles[0], small_smiles[1], steps=8)
+    valid = table[table["state"] == "valid"]
+    assert valid["smiles"].is_unique
+    assert table["step"].is_monotonic_increasing and table["step"].iloc[0] == 0
+    assert table["t"].between(0, 1).all()
+    assert {"similarity_a", "similarity_b"} <= set(table.columns)
+    linear = interpolate(tiny_model, small_smiles[0], small_smiles[1], steps=8, method="linear")
+    assert linear["step"].iloc[0] == 0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"steps": 1}, "at least 2"),
+    ({"method": "bezier"}, "slerp or linear"),
+])
+def test_interpolate_bad_arguments(tiny_model: TrainedModel, small_smiles: list[str],
+                                   kwargs: dict, message: str) -> None:
+    with pytest.raises(MolVAEError, match=message):
+        interpolate(tiny_model, small_smiles[0], small_smiles[1], **kwargs)
+
+
+def test_interpolate_unencodable_end_is_named(tiny_model: TrainedModel,
+                                              small_smiles: list[str]) -> None:
+    with pytest.raises(MolVAEError, match="Si"):
+        interpolate(tiny_model, small_smiles[0], UNENCODABLE)
+
+
+def test_analogy_first_row_is_the_arithmetic_result(tiny_model: TrainedModel,
+                                                    small_smiles: list[str]) -> None:
+    table = analogy(tiny_model, *small_smiles[:3], n=4, radius=1.0)
+    assert table["source"].iloc[0] == "analogy"
+    assert set(table["source"].iloc[1:]) <= {"neighbour"}
+    assert len(table) <= 5
+    assert {"similarity_a", "similarity_b", "similarity_c"} <= set(table.columns)
+
+
+def test_walk_along_a_head_raises_its_prediction(tiny_model: TrainedModel,
+                                                 small_smiles: list[str]) -> None:
+    table = walk(tiny_model, small_smiles[0], "logp", steps=5, step_size=0.5)
+    assert table["step"].tolist() == [0, 1, 2, 3, 4, 5]
+    assert table["pred_logp"].is_monotonic_increasing
+    down = walk(tiny_model, small_smiles[0], "logp", steps=5, step_size=0.5, decrease=True)
+    assert down["pred_logp"].is_monotonic_decreasing
+    assert table["similarity"].iloc[0] == 1.0
+
+
+def test_walk_fitted_direction_takes_any_numeric_property(tiny_model: TrainedModel,
+                                                          small_smiles: list[str]) -> None:
+    table = walk(tiny_model, small_smiles[0], "mw", steps=3, direction="fitted")
+    assert len(table) == 4 and "pred_mw" not in table
+
+
+@pytest.mark.parametrize(("prop", "direction", "message"), [
+    ("mw", "heads", "fitted"),
+    ("colour", "fitted", "unknown property"),
+    ("qed", "sideways", "heads or fitted"),
+])
+def test_walk_bad_arguments(tiny_model: TrainedModel, small_smiles: list[str], prop: str,
+                            direction: str, message: str) -> None:
+    with pytest.raises(MolVAEError, match=message):
+        walk(tiny_model, small_smiles[0], prop, direction=direction)
+
+
+def test_sample_marks_repeats_and_unique_removes_them(tiny_model: TrainedModel) -> None:
+    plain = sample(tiny_model, 40, seed=0, workers=1)
+    assert len(plain) == 40 and set(plain["state"]) <= {"valid", "duplicate"}
+    assert plain.loc[plain["state"] == "valid", "smiles"].is_unique
+    distinct = sample(tiny_model, 20, seed=0, unique=True, temperature=1.0, workers=1)
+    assert len(distinct) == 20 and distinct["smiles"].is_unique
+    assert (distinct["state"] == "valid").all()
+
+
+def test_sample_unique_gives_up_with_a_count(tiny_model: TrainedModel) -> None:
+    with pytest.raises(MolVAEError, match="distinct molecules of 100000"):
+        sample(tiny_model, 100_000, seed=0, unique=True, max_attempts=300, workers=1,
+               properties=False)
+
+
+def test_model_encode_decode_tables_keep_bad_rows(tiny_model: TrainedModel,
+                                                  small_smiles: list[str]) -> None:
+    inputs = [small_smiles[0], "not a molecule", UNENCODABLE, small_smiles[1]]
+    enc = tiny_model.encode(inputs)
+    assert enc["state"].tolist() == ["valid", "rejected", "rejected", "valid"]
+    assert "invalid SMILES" in enc["reason"].iloc[1] and "Si" in enc["reason"].iloc[2]
+    assert enc["input"].tolist() == inputs
+    assert np.isnan(enc.loc[1, "z0"]) and not np.isnan(enc.loc[0, "z0"])
+    dec = tiny_model.decode(enc)
+    assert dec["state"].tolist()[1:3] == ["rejected", "rejected"]
+    assert dec["reason"].iloc[1] == "no latent vector (missing values)"
+    assert dec["row"].tolist() == [0, 1, 2, 3]
+
+
+def test_model_decode_checks_the_latent_shape(tiny_model: TrainedModel) -> None:
+    with pytest.raises(MolVAEError, match=r"shape \(N, 8\)"):
+        tiny_model.decode(np.zeros((2, 5)))
+    with pytest.raises(MolVAEError, match="z0"):
+        tiny_model.decode(pd.DataFrame({"x": [1.0]}))
