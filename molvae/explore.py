@@ -119,7 +119,7 @@ def sample(model, n: int, **kwargs) -> pd.DataFrame:  # noqa: ANN001
 
 
 # --- around one molecule -------------------------------------------------------------------------
-def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.7,  # noqa: ANN001
+def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.5,  # noqa: ANN001
             seed: int | None = 0, batch_size: int = 512, max_attempts: int | None = None,
             workers: int | None = 1, properties: bool = True) -> pd.DataFrame:
     """Up to ``n`` distinct analogs of a lead, decoded from points around its latent, most

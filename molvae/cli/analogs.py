@@ -14,7 +14,7 @@ from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, 
 def analogs(
     smiles: str = typer.Argument(..., help="The lead molecule (SMILES)."),
     n: int = typer.Option(20, "-n", "--n", help="Number of analogs."),
-    radius: float = typer.Option(0.7, help="Noise scale around the lead, in latent std units."),
+    radius: float = typer.Option(0.5, help="Noise scale around the lead, in latent std units."),
     seed: int = typer.Option(0, help="Seed for reproducible proposals."),
     out: Path | None = OUT,
     fmt: str = FORMAT,
