@@ -14,10 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-import molvae  # noqa: F401  (first: it tunes OpenMP before torch loads, as the CLI does)
 import pandas as pd
 from sampling import hardware
 
+import molvae  # noqa: F401  (first: it tunes OpenMP before torch loads, as the CLI does)
 from molvae.explore import iter_sample_tables
 from molvae.trained import load_model
 

@@ -160,7 +160,8 @@ def rotatable_bonds(mol: MolLike) -> int | None:
 
 
 def ring_count(mol: MolLike) -> int | None:
-    """Rings in the smallest set of smallest rings; ``None`` if unreadable."""
+    """Rings as RDKit perceives them (the symmetrized SSSR: cubane has 6, not 5); ``None`` if
+    unreadable."""
     m = _nonempty(mol)
     return int(rdMolDescriptors.CalcNumRings(m)) if m is not None else None
 

@@ -4,10 +4,8 @@ molecule, in the columns of every CSV/SDF that molvae writes.
 >>> row = describe("CC(=O)Oc1ccccc1C(=O)O")  # aspirin
 >>> row["mw"], row["hbd"], row["hba"], row["lipinski_violations"], row["pains"]
 (180.159, 1, 4, 0, '')
->>> annotate(["CCO", "not a molecule"])[["mw", "hbd", "pains"]]
-       mw   hbd pains
-0  46.069     1
-1     NaN  <NA>  None
+>>> annotate(["CCO", "not a molecule"])[["mw", "hbd", "pains"]].to_dict("list")
+{'mw': [46.069, nan], 'hbd': [1, None], 'pains': ['', None]}
 
 Every value is the one the matching verb of :mod:`molvae.chem` gives, floats rounded to
 ``DECIMALS`` places. Most of the time goes to structural alerts: PAINS, Brenk and QED's own list
@@ -50,7 +48,7 @@ INT_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in FLOAT_COLUMN
 DECIMALS = 4
 #: Below this many molecules :func:`annotate` stays in-process: starting workers costs more.
 MIN_PARALLEL = 5000
-_CHUNK = 2000  # molecules per worker task: small enough to balance, large enough for the screen
+_CHUNK = 1000  # molecules per worker task: small enough to balance, large enough for the screen
 
 _Row = tuple  # the values of one row, in COLUMNS order
 _MISSING: _Row = tuple(None if c in ALERT_COLUMNS else math.nan for c in COLUMNS)
@@ -99,13 +97,16 @@ def annotate(
 
 
 def _frame(rows: list[_Row]) -> pd.DataFrame:
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(COLUMNS)
     data: dict[str, Any] = {}
-    for name, column in zip(COLUMNS, values, strict=True):
+    for name, column in zip(COLUMNS, columns, strict=True):
         if name in FLOAT_COLUMNS:
             data[name] = np.asarray(column, dtype=np.float64)
-        elif name in INT_COLUMNS:
-            data[name] = pd.array(column, dtype="Int64")
+        elif name in INT_COLUMNS:  # NaN marks a missing count
+            numbers = np.asarray(column, dtype=np.float64)
+            missing = np.isnan(numbers)
+            ints = np.where(missing, 0, numbers).astype(np.int64)
+            data[name] = pd.arrays.IntegerArray(ints, missing)
         else:
             data[name] = pd.Series(column, dtype=object)
     return pd.DataFrame(data, columns=list(COLUMNS))
@@ -136,7 +137,7 @@ def _row(m: Chem.Mol, matched: set[int], screen: _AlertScreen) -> _Row:
         donors, acceptors, rotatable = chem.hbd(m), chem.hba(m), chem.rotatable_bonds(m)
         qed = _qed(m, mw, logp, tpsa, rotatable, screen.qed_alerts(matched))
         return (
-            round(qed, DECIMALS), round(chem.sa_score(m), DECIMALS), round(logp, DECIMALS),
+            round(qed, DECIMALS), round(_sa_score(m), DECIMALS), round(logp, DECIMALS),
             round(mw, DECIMALS), round(tpsa, DECIMALS), donors, acceptors, rotatable,
             chem.ring_count(m), chem.aromatic_ring_count(m),
             round(chem.fraction_sp3(m), DECIMALS), chem.formal_charge(m),
@@ -162,6 +163,36 @@ def _qed(m: Chem.Mol, mw: float, logp: float, tpsa: float, rotatable: int, alert
     return float(QED.qed(m, qedProperties=props))
 
 
+def _sa_score(m: Chem.Mol) -> float:
+    """``chem.sa_score(m)``, RDKit Contrib's ``sascorer.calculateScore`` (Ertl 2009) step for step
+    in the same floating-point order, so the same value (tests check), but ~3x faster: the
+    stereocentres are counted by RDKit's C++ ``CalcNumAtomStereoCenters`` instead of
+    ``FindMolChiralCenters``, whose Python loops over the atoms cost most of the time."""
+    sascorer = chem._sascorer()
+    if not hasattr(sascorer, "mfpgen"):  # an older RDKit's sascorer: use it as it is
+        return chem.sa_score(m)
+    if sascorer._fscores is None:
+        sascorer.readFragmentScores()
+    fragments = sascorer.mfpgen.GetSparseCountFingerprint(m).GetNonzeroElements()
+    score1 = sum(sascorer._fscores.get(bit, -4) * n for bit, n in fragments.items())
+    score1 /= sum(fragments.values())
+    n_atoms = m.GetNumAtoms()
+    macrocycle = any(len(ring) > 8 for ring in m.GetRingInfo().AtomRings())
+    score2 = (
+        0.0
+        - (n_atoms**1.005 - n_atoms)
+        - math.log10(rdMolDescriptors.CalcNumAtomStereoCenters(m) + 1)
+        - math.log10(rdMolDescriptors.CalcNumSpiroAtoms(m) + 1)
+        - math.log10(rdMolDescriptors.CalcNumBridgeheadAtoms(m) + 1)
+        - (math.log10(2) if macrocycle else 0.0)
+    )
+    score3 = math.log(n_atoms / len(fragments)) * 0.5 if n_atoms > len(fragments) else 0.0
+    score = 11.0 - (score1 + score2 + score3 - -4.0 + 1) / (2.5 - -4.0) * 9.0  # onto 10..1
+    if score > 8.0:
+        score = 8.0 + math.log(score + 1.0 - 9.0)  # smooth the hard end
+    return min(10.0, max(1.0, score))
+
+
 # --- The alert screen ----------------------------------------------------------------------------
 #
 # A query atom or bond is RDKit's tree of tests, read from its DescribeQuery() text. For a molecule
@@ -171,7 +202,8 @@ def _qed(m: Chem.Mol, mw: float, logp: float, tpsa: float, rotatable: int, alert
 # atoms with that tree, and likewise for its bonds (with the trees of both end atoms).
 
 # Atom signature: (atomic number, aromatic, formal charge, total H count, isotope, total degree,
-# degree, number of SSSR rings); bond signature: (bond type as int, in a ring).
+# degree, number of SSSR rings); bond signature: (Chem.BondType as int: 1, 2, 3, 12 for aromatic...,
+# in a ring).
 _ATOM_TESTS = {
     "AtomAtomicNum": lambda s, v: s[0] == v,
     "AtomType": lambda s, v: s[0] + 1000 * s[1] == v,  # RDKit: atomic number + 1000 if aromatic
@@ -189,6 +221,7 @@ _BOND_TESTS = {
     "SingleOrAromaticBond": lambda s, v: s[0] in (1, 12),
     "BondInRing": lambda s, v: s[1] == bool(v),
 }
+_CACHE_LIMIT = 100_000  # signatures whose verdicts an _AlertScreen keeps
 _COMPOSITE = {"AtomAnd": "and", "BondAnd": "and", "AtomOr": "or", "BondOr": "or"}
 _UNKNOWN = ("unknown",)
 
@@ -301,11 +334,11 @@ class _AlertScreen:
                 uid = add(pattern)
                 patterns.setdefault(uid, pattern)
                 self._positions[name].setdefault(uid, []).append(pos)
-        self._qed: list[int] = []
+        self._qed: Counter[int] = Counter()  # pattern -> times in QED's list
         for pattern in qed_alerts:
             uid = add(pattern)
             patterns.setdefault(uid, pattern)
-            self._qed.append(uid)
+            self._qed[uid] += 1
         self.patterns = [patterns[uid] for uid in range(len(index))]
         self._build_conditions()
 
@@ -326,19 +359,24 @@ class _AlertScreen:
                 keys.append(bond_keys.setdefault((min(i, j), max(i, j), tree), len(bond_keys)))
             needs.append((Counter(atoms), Counter(keys)))
         self._atom_trees, self._bond_trees = list(atom_trees), list(bond_trees)
+        self._atom_cache: dict[tuple, np.ndarray] = {}  # atom signature -> may pass each tree
+        self._bond_cache: dict[tuple, np.ndarray] = {}
         keys = np.array(list(bond_keys), dtype=np.intp).reshape(-1, 3)
         self._key_a, self._key_b, self._key_tree = keys.T
-        # Requirements, pattern after pattern, as (column, minimum) over the count columns
-        # [atom trees | bond keys | zeros]; the zero column gives every pattern one requirement.
+        # Distinct requirements (column, minimum) over the count columns [atom trees | bond keys |
+        # zeros], and pattern after pattern the requirements it has; the zero column gives every
+        # pattern at least one, always met.
         zero = len(atom_trees) + len(bond_keys)
-        cols, mins, starts = [], [], []
+        distinct: dict[tuple[int, int], int] = {}
+        of_pattern, starts = [], []
         for atoms, keys in needs:
-            starts.append(len(cols))
+            starts.append(len(of_pattern))
             need = [*atoms.items(), *((len(atom_trees) + k, n) for k, n in keys.items()), (zero, 0)]
-            cols += [col for col, _ in need]
-            mins += [n for _, n in need]
+            of_pattern += [distinct.setdefault(req, len(distinct)) for req in need]
+        cols, mins = zip(*distinct, strict=True)
         self._cols = np.array(cols, dtype=np.intp)
         self._mins = np.array(mins, dtype=np.float32)
+        self._of_pattern = np.array(of_pattern, dtype=np.intp)
         self._starts = np.array(starts, dtype=np.intp)
 
     def matches(self, mols: Sequence[Chem.Mol]) -> list[set[int]]:
@@ -352,42 +390,41 @@ class _AlertScreen:
         bond_rows: list[int] = []
         bond_cols: list[int] = []
         for row, m in enumerate(mols):
-            rings = m.GetRingInfo()
-            ids = [
-                atom_sigs.setdefault(
-                    (a.GetAtomicNum(), a.GetIsAromatic(), a.GetFormalCharge(),
-                     a.GetTotalNumHs(True), a.GetIsotope(), a.GetTotalDegree(), a.GetDegree(),
-                     rings.NumAtomRings(a.GetIdx())),
-                    len(atom_sigs),
-                )  # fmt: skip
-                for a in m.GetAtoms()
-            ]
+            # (GetAtomWithIdx over a range is ~30% faster than RDKit's Python GetAtoms iterator)
+            atom, in_rings, ids = m.GetAtomWithIdx, m.GetRingInfo().NumAtomRings, []
+            for i in range(m.GetNumAtoms()):
+                a = atom(i)
+                sig = (a.GetAtomicNum(), a.GetIsAromatic(), a.GetFormalCharge(),
+                       a.GetTotalNumHs(True), a.GetIsotope(), a.GetTotalDegree(), a.GetDegree(),
+                       in_rings(i))  # fmt: skip
+                ids.append(atom_sigs.setdefault(sig, len(atom_sigs)))
             atom_cols += ids
             atom_rows += [row] * len(ids)
-            for b in m.GetBonds():
+            for b in map(m.GetBondWithIdx, range(m.GetNumBonds())):
                 i, j = ids[b.GetBeginAtomIdx()], ids[b.GetEndAtomIdx()]
-                sig = (min(i, j), max(i, j), int(b.GetBondType()), b.IsInRing())
+                i, j = (i, j) if i < j else (j, i)
+                sig = (i, j, b.GetBondType(), b.IsInRing())
                 bond_cols.append(bond_sigs.setdefault(sig, len(bond_sigs)))
-                bond_rows.append(row)
+            bond_rows += [row] * m.GetNumBonds()
         # which trees each distinct atom / bond may pass: (trees, distinct signatures)
-        atom_ok = self._may_pass(self._atom_trees, list(atom_sigs))
-        bonds = np.array(list(bond_sigs), dtype=np.intp).reshape(-1, 4)
-        end1, end2 = bonds[:, 0], bonds[:, 1]
-        bond_ok = self._may_pass(self._bond_trees, [s[2:] for s in bond_sigs])
+        atom_ok = self._may_pass(self._atom_trees, self._atom_cache, list(atom_sigs))
+        ends = np.array([s[:2] for s in bond_sigs], dtype=np.intp).reshape(-1, 2)
+        end1, end2 = ends[:, 0], ends[:, 1]
+        bond_types = [(int(s[2]), s[3]) for s in bond_sigs]
+        bond_ok = self._may_pass(self._bond_trees, self._bond_cache, bond_types)
         a_ok, b_ok = atom_ok[self._key_a], atom_ok[self._key_b]
         key_ok = bond_ok[self._key_tree] & (
             (a_ok[:, end1] & b_ok[:, end2]) | (a_ok[:, end2] & b_ok[:, end1])
         )  # (bond keys, distinct bonds)
         n = len(mols)
-        atom_counts = _count(atom_rows, atom_cols, n, len(atom_sigs))  # (n, distinct atoms)
-        bond_counts = _count(bond_rows, bond_cols, n, len(bond_sigs))
+        atom_counts = _count(atom_cols, atom_rows, len(atom_sigs), n)  # (distinct atoms, n)
+        bond_counts = _count(bond_cols, bond_rows, len(bond_sigs), n)
         counts = np.concatenate(
-            [atom_counts @ atom_ok.T.astype(np.float32), bond_counts @ key_ok.T.astype(np.float32),
-             np.zeros((n, 1), np.float32)],
-            axis=1,
-        )  # (n, atom trees + bond keys + 1)
-        slack = counts[:, self._cols] - self._mins
-        may_match = np.minimum.reduceat(slack, self._starts, axis=1) >= 0  # (n, patterns)
+            [atom_ok.astype(np.float32) @ atom_counts, key_ok.astype(np.float32) @ bond_counts,
+             np.zeros((1, n), np.float32)],
+        )  # (atom trees + bond keys + 1, n)
+        met = counts[self._cols] >= self._mins[:, None]  # (distinct requirements, n)
+        may_match = np.logical_and.reduceat(met[self._of_pattern], self._starts).T  # (n, patterns)
         patterns = self.patterns
         return [
             {int(p) for p in np.flatnonzero(row) if m.HasSubstructMatch(patterns[p])}
@@ -395,12 +432,19 @@ class _AlertScreen:
         ]
 
     @staticmethod
-    def _may_pass(trees: list[tuple], sigs: list[tuple]) -> np.ndarray:
-        ok = np.ones((len(trees), len(sigs)), dtype=bool)
-        for t, tree in enumerate(trees):
-            for s, sig in enumerate(sigs):
-                ok[t, s] = _verdict(tree, sig) is not False
-        return ok
+    def _may_pass(trees: list[tuple], cache: dict, sigs: list[tuple]) -> np.ndarray:
+        """(trees, signatures): whether each tree may pass each signature. The verdicts are kept
+        by signature across batches (a few hundred signatures cover most molecules)."""
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        columns = []
+        for sig in sigs:
+            column = cache.get(sig)
+            if column is None:
+                column = np.array([_verdict(tree, sig) is not False for tree in trees], dtype=bool)
+                cache[sig] = column
+            columns.append(column)
+        return np.stack(columns, axis=1) if columns else np.ones((len(trees), 0), dtype=bool)
 
     def names(self, catalog: str, mol: Chem.Mol, matched: set[int]) -> list[str]:
         """Names of the ``catalog`` entries the molecule matches, in catalog order."""
@@ -411,12 +455,13 @@ class _AlertScreen:
 
     def qed_alerts(self, matched: set[int]) -> int:
         """How many of QED's structural alerts the molecule matches."""
-        return sum(uid in matched for uid in self._qed)
+        return sum(self._qed[uid] for uid in matched)
 
 
-def _count(rows: list[int], cols: list[int], n: int, width: int) -> np.ndarray:
+def _count(rows: list[int], cols: list[int], height: int, width: int) -> np.ndarray:
+    """A (height, width) table of how often each (row, col) pair occurs."""
     flat = np.asarray(rows, dtype=np.intp) * width + np.asarray(cols, dtype=np.intp)
-    return np.bincount(flat, minlength=n * width).reshape(n, width).astype(np.float32)
+    return np.bincount(flat, minlength=height * width).reshape(height, width).astype(np.float32)
 
 
 @cache
