@@ -29,12 +29,12 @@ import torch
 
 from molvae.checkpoint import ModelFile
 from molvae.checkpoint import load_model as load_model_file
-from molvae.chem import canonical_smiles, without_rdkit_log
+from molvae.chem import without_rdkit_log
 from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.model import VAE
 from molvae.proposals import proposal_table
-from molvae.vocab import Vocabulary, smiles_to_selfies
+from molvae.vocab import Vocabulary, canonical_and_selfies
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +98,25 @@ class TrainedModel:
     # --- molecules -> latents ------------------------------------------------------------------
     def tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
         """Token ids of the encodable molecules, a mask of which they are, and the errors."""
+        tokens, ok, errors, _, _ = self._tokenize(smiles)
+        return tokens, ok, errors
+
+    def _tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str],
+                                                        list[str | None], list[str | None]]:
+        """:meth:`tokenize`, plus each molecule's canonical SMILES and SELFIES (one RDKit and
+        one SELFIES pass per molecule: they are the expensive part)."""
         rows, ok, errors = [], np.zeros(len(smiles), dtype=bool), {}
+        canon: list[str | None] = [None] * len(smiles)
+        selfies: list[str | None] = [None] * len(smiles)
         with without_rdkit_log():  # failures are reported per molecule, not printed
             for i, smi in enumerate(smiles):
                 try:
-                    rows.append(self.vocab.encode_smiles(smi))
-                    ok[i] = True
+                    can, sel = canonical_and_selfies(smi)
+                    rows.append(self.vocab.encode_selfies(sel, smiles=smi))
+                    ok[i], canon[i], selfies[i] = True, can, sel
                 except (InvalidSmilesError, VocabularyError) as exc:
                     errors[i] = str(exc)
-        return self.vocab.pad(rows), ok, errors
+        return self.vocab.pad(rows), ok, errors, canon, selfies
 
     @torch.no_grad()
     def encode_latents(self, smiles: Sequence[str], *, stochastic: bool = False,
@@ -116,6 +126,12 @@ class TrainedModel:
         Molecules the model cannot encode are reported in ``errors``, never silently dropped.
         """
         tokens, ok, errors = self.tokenize(list(smiles))
+        return self._encode_tokens(tokens, ok, errors, stochastic=stochastic, seed=seed,
+                                   batch_size=batch_size)
+
+    @torch.no_grad()
+    def _encode_tokens(self, tokens: np.ndarray, ok: np.ndarray, errors: dict[int, str], *,
+                       stochastic: bool, seed: int | None, batch_size: int) -> EncodeResult:
         gen = self._generator(seed)
         out = []
         for i in range(0, len(tokens), batch_size):
@@ -203,11 +219,11 @@ class TrainedModel:
         ``selfies``, ``state``, ``reason``), the latent in columns ``z0``.. (empty for a molecule
         the model cannot encode, whose reason is given), then the properties."""
         smiles = list(smiles)
-        enc = self.encode_latents(smiles, stochastic=stochastic, seed=seed)
+        tokens, ok, errors, canon, selfies = self._tokenize(smiles)
+        enc = self._encode_tokens(tokens, ok, errors, stochastic=stochastic, seed=seed,
+                                  batch_size=4096)
         z = np.full((len(smiles), self.latent_dim), np.nan, dtype=np.float32)
         z[enc.ok] = enc.z
-        canon = [canonical_smiles(s) if ok else None for s, ok in zip(smiles, enc.ok, strict=True)]
-        selfies = [smiles_to_selfies(s) if s else None for s in canon]
         columns = {"input": smiles, **{f"z{i}": z[:, i] for i in range(self.latent_dim)}}
         table = proposal_table(canon, selfies, columns=columns, reasons=[
             enc.errors.get(i) for i in range(len(smiles))], model=self, properties=properties)

@@ -52,11 +52,16 @@ def smiles_to_selfies(smiles: str) -> str:
     Raises:
         InvalidSmilesError: RDKit cannot parse ``smiles`` or SELFIES cannot encode it.
     """
+    return canonical_and_selfies(smiles)[1]
+
+
+def canonical_and_selfies(smiles: str) -> tuple[str, str]:
+    """The RDKit canonical SMILES and its SELFIES (see :func:`smiles_to_selfies`)."""
     canon = canonical_smiles(smiles)
     if canon is None:
         raise InvalidSmilesError(f"invalid SMILES {smiles!r}: RDKit cannot parse it")
     try:
-        return sf.encoder(canon, strict=True)
+        return canon, sf.encoder(canon, strict=True)
     except sf.EncoderError as exc:
         raise InvalidSmilesError(f"SMILES {smiles!r} cannot be encoded as SELFIES: {exc}") from exc
 
