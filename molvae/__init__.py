@@ -32,6 +32,7 @@ __all__ = [
     "VocabularyError",
     "__version__",
     "load_model",
+    "optimize",
 ]
 
 _LAZY = {  # imported on first use, so `import molvae` and `molvae --help` stay fast
@@ -42,6 +43,7 @@ _LAZY = {  # imported on first use, so `import molvae` and `molvae --help` stay 
     "VocabularyError": "molvae.errors",
     "DataError": "molvae.errors",
     "CheckpointError": "molvae.errors",
+    "optimize": "molvae.optimize",
 }
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
         MolVAEError,
         VocabularyError,
     )
+    from molvae.optimize import optimize
     from molvae.trained import TrainedModel, load_model
 
 

@@ -45,6 +45,7 @@ def _register() -> None:
         evaluate,
         interpolate,
         map,
+        optimize,
         sample,
         train,
         walk,

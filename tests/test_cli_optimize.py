@@ -1,0 +1,88 @@
+"""``molvae optimize`` end to end on the tiny model, and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from molvae.cli import main
+
+CAMPAIGN = """
+[campaign]
+name = "cli_qed"
+budget = 100
+batch_size = 4
+top_k = 5
+
+[[component]]
+kind = "qed"
+"""
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def test_optimize_end_to_end_and_resume(tmp_path: Path, tiny_model_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    campaign = tmp_path / "qed.toml"
+    campaign.write_text(CAMPAIGN)
+    out = tmp_path / "run"
+    args = ["optimize", str(campaign), "--out", str(out), "--model", str(tiny_model_path),
+            "--budget", "12", "--batch-size", "6", "--sampler", "random", "--seed", "3",
+            "--worker", "me", "--no-progress"]
+    code, err = _run(args, capsys)
+    assert code == 0, err
+    assert "12 molecules scored" in err and "best score" in err and "results.csv" in err
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 12 and results["smiles"].is_unique and set(results["worker"]) == {"me"}
+    for name in ("top.csv", "top.sdf", "top.png", "progress.csv", "progress.png", "timing.json"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    resolved = manifest["campaign"]["campaign"]
+    assert (resolved["budget"], resolved["sampler"], resolved["seed"]) == (12, "random", 3)
+    assert manifest["sampler"]["name"] == "random"  # seeded from 3 and the worker's name
+    assert manifest["model"]["path"] == str(tiny_model_path.resolve())
+    # the same command with a larger budget resumes
+    code, err = _run([*args[:6], "--budget", "16", *args[8:]], capsys)
+    assert code == 0, err
+    again = pd.read_csv(out / "results.csv")
+    assert len(again) == 16 and set(results["smiles"]) <= set(again["smiles"])
+
+
+def test_bad_campaign_names_the_file_and_key(tmp_path: Path, tiny_model_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    campaign = tmp_path / "bad.toml"
+    campaign.write_text(CAMPAIGN.replace('kind = "qed"', 'kind = "qedd"'))
+    code, err = _run(["optimize", str(campaign), "--out", str(tmp_path / "run"), "--model",
+                      str(tiny_model_path)], capsys)
+    assert code == 1
+    assert "bad.toml" in err and "component[1].kind" in err and "qedd" in err
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_unknown_sampler_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                          ) -> None:
+    campaign = tmp_path / "qed.toml"
+    campaign.write_text(CAMPAIGN)
+    code, err = _run(["optimize", str(campaign), "--out", str(tmp_path / "run"),
+                      "--sampler", "annealing"], capsys)
+    assert code == 1
+    assert "unknown sampler 'annealing'" in err and "cmaes, tpe, gp, random, qmc, nsga2" in err
+
+
+def test_unwritable_out_and_missing_model_fail_before_loading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    campaign = tmp_path / "qed.toml"
+    campaign.write_text(CAMPAIGN)
+    (tmp_path / "file").write_text("x")
+    code, err = _run(["optimize", str(campaign), "--out", str(tmp_path / "file")], capsys)
+    assert code == 1 and "is a file" in err
+    code, err = _run(["optimize", str(campaign), "--out", str(tmp_path / "run"), "--model",
+                      str(tmp_path / "missing.safetensors")], capsys)
+    assert code == 1 and "missing.safetensors" in err

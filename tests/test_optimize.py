@@ -1,0 +1,357 @@
+"""The optimization engine on the tiny model: budget and cache, failures, resume, outputs, seeds
+and trust region, samplers, kill -9, two workers on one journal."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+from rdkit import Chem
+
+from molvae.campaign import CampaignError, loads_campaign
+from molvae.objectives import qed_objective
+from molvae.optimize import (
+    OptimizeError,
+    SearchSpace,
+    _hide_password,
+    optimize,
+    select_top,
+    study_results,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Counting:
+    """A cheap objective that remembers every SMILES it was asked to score."""
+
+    def __init__(self, fail_odd: bool = False) -> None:
+        self.seen: list[str] = []
+        self.fail_odd = fail_odd
+        self.__name__ = "counting"
+
+    def __call__(self, smiles: list[str]) -> list[float]:
+        self.seen.extend(smiles)
+        return [
+            math.nan if self.fail_odd and len(s) % 2 else len(s) / 100 for s in smiles
+        ]
+
+
+def _load(path: Path, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=JournalStorage(JournalFileBackend(str(path))))
+
+
+def test_budget_counts_unique_molecules_and_duplicates_are_free(tiny_model, tmp_path):
+    fn = Counting()
+    table = optimize(fn, budget=16, batch_size=8, model=tiny_model, out=tmp_path, sampler="random")
+    assert len(fn.seen) == len(set(fn.seen)) == 16  # each molecule scored once
+    assert len(table) == 16 and table["smiles"].is_unique
+    assert set(table["smiles"]) == set(fn.seen)
+    study = _load(tmp_path / "study.log", "counting")
+    trials = study.get_trials(deepcopy=False)
+    assert len(trials) > 16  # duplicates are told too
+    cached = [t for t in trials if t.user_attrs.get("molvae", {}).get("oracle") is False]
+    assert len(trials) == 16 + len(cached) + sum(t.user_attrs.get("smiles") is None for t in trials)
+    for t in cached:  # a cached trial is told the stored score
+        assert t.value == pytest.approx(len(t.user_attrs["smiles"]) / 100)
+
+
+def test_callable_failures_are_recorded_and_the_run_goes_on(tiny_model):
+    fn = Counting(fail_odd=True)
+    table = optimize(fn, budget=20, batch_size=8, model=tiny_model, sampler="random", seed=1)
+    assert len(table) == 20  # in memory: no out dir
+    failed = table[table["state"] == "failed"]
+    assert len(failed) and (failed["smiles"].str.len() % 2 == 1).all()
+    assert failed["score"].isna().all()
+    assert failed["failure"].str.contains("returned nan").all()
+    assert (table.loc[table["state"] == "ok", "failure"] == "").all()
+    assert table["rank"].tolist() == list(range(1, 21))
+    assert table["score"].iloc[: len(table) - len(failed)].is_monotonic_decreasing
+
+
+def test_resume_keeps_the_first_molecules_and_scores_only_new_ones(tiny_model, tmp_path):
+    first = Counting()
+    optimize(first, budget=20, batch_size=8, model=tiny_model, out=tmp_path, sampler="random")
+    second = Counting()
+    table = optimize(second, budget=40, batch_size=8, model=tiny_model, out=tmp_path,
+                     sampler="random")
+    assert len(first.seen) == len(second.seen) == 20
+    assert not set(first.seen) & set(second.seen)  # nothing rescored
+    assert len(table) == 40 and set(first.seen) <= set(table["smiles"])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert [s["molecules_already_scored"] for s in manifest["sessions"]] == [0, 20]
+    again = Counting()
+    assert len(optimize(again, budget=40, model=tiny_model, out=tmp_path)) == 40
+    assert again.seen == []  # budget already reached: nothing to do
+
+
+def test_outputs_and_their_schema(tiny_model, tmp_path):
+    campaign = loads_campaign(textwrap.dedent("""
+        [campaign]
+        name = "qed_small"
+        budget = 16
+        batch_size = 8
+        top_k = 5
+        sampler = "cmaes"
+        [campaign.diversity]
+        max_per_scaffold = 1
+        [[component]]
+        name = "quality"
+        kind = "qed"
+    """))
+    table = optimize(campaign, model=tiny_model, out=tmp_path)
+    results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values=[""])
+    head = ["rank", "smiles", "score", "state", "failure", "passed_filters", "quality",
+            "quality_score", "trial", "worker", "time"]
+    assert list(results.columns[: len(head)]) == head
+    assert {"qed", "sa", "logp", "mw", "novel"} <= set(results.columns)
+    assert len(results) == 16 and results["smiles"].is_unique
+    assert results["score"].is_monotonic_decreasing
+    assert np.allclose(results["score"], results["quality"])
+    assert list(table.columns) == list(results.columns)
+    top = pd.read_csv(tmp_path / "top.csv")
+    assert 1 <= len(top) <= 5 and set(top["smiles"]) <= set(results["smiles"])
+    sdf = [m for m in Chem.SDMolSupplier(str(tmp_path / "top.sdf")) if m is not None]
+    assert len(sdf) == len(top)
+    for name in ("top.png", "progress.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    progress = pd.read_csv(tmp_path / "progress.csv")
+    assert list(progress.columns) == ["calls", "best", "top10_mean", "elapsed_s"]
+    assert progress["calls"].tolist() == list(range(1, 17))
+    assert progress["best"].iloc[-1] == pytest.approx(results["score"].max(), abs=1e-5)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["campaign"]["campaign"]["name"] == "qed_small"
+    assert len(manifest["model"]["tensors_sha256"]) == 64
+    assert manifest["seed"] == 0 and manifest["sampler"]["name"] == "cmaes"
+    assert manifest["storage"].startswith("journal:") and "torch" in manifest["versions"]
+    timing = json.loads((tmp_path / "timing.json").read_text())
+    assert {"ask", "decode", "score", "tell", "write"} <= set(timing["seconds"])
+    # the storage alone gives the same molecules and scores
+    stored = study_results(_load(tmp_path / "study.log", "qed_small"))
+    assert set(stored["smiles"]) == set(results["smiles"])
+    assert np.allclose(stored["score"], results["score"])
+
+
+def test_select_top_diversity():
+    table = pd.DataFrame({
+        "smiles": ["c1ccccc1CCO", "c1ccccc1CCN", "c1ccccc1CCCO", "C1CCCCC1CCO", "CCCCCC", "CCO"],
+        "score": [0.9, 0.85, 0.8, 0.7, 0.6, 0.1],
+        "state": ["ok", "ok", "ok", "ok", "ok", "failed"],
+    })
+    assert select_top(table, 3)["smiles"].tolist() == table["smiles"][:3].tolist()
+    by_scaffold = select_top(table, 10, max_per_scaffold=1)["smiles"].tolist()
+    assert by_scaffold == ["c1ccccc1CCO", "C1CCCCC1CCO", "CCCCCC"]  # acyclic: no limit
+    assert select_top(table, 10, max_per_scaffold=2)["smiles"].tolist()[:2] == [
+        "c1ccccc1CCO", "c1ccccc1CCN"]
+    far = select_top(table, 10, min_distance=0.6)["smiles"].tolist()
+    assert far[0] == "c1ccccc1CCO" and "c1ccccc1CCN" not in far and "CCO" not in far
+
+
+def test_trust_region_box():
+    space = SearchSpace.trust_region(np.zeros(3), np.full(3, 2.0),
+                                     np.array([[0.0, 2.0, 5.8], [1.0, 2.0, 0.0]]), 0.5, 3.0)
+    # whitened seeds: (0, 1, 2.9) and (0.5, 1, 0)
+    assert np.allclose(space.lower, [-0.5, 0.5, -0.5])
+    assert np.allclose(space.upper, [1.0, 1.5, 3.0])  # clipped to the prior box
+    far = SearchSpace.trust_region(np.zeros(1), np.ones(1), np.array([[4.0]]), 0.5, 3.0)
+    assert far.lower[0] == pytest.approx(3.5) and far.upper[0] == pytest.approx(4.0)  # holds it
+
+
+def test_seeds_are_enqueued_first_inside_the_trust_region(tiny_model, small_smiles, tmp_path):
+    enc = tiny_model.encode_latents(small_smiles[:2])
+    assert enc.ok.all()
+    campaign = loads_campaign(textwrap.dedent(f"""
+        [campaign]
+        name = "lead"
+        budget = 10
+        batch_size = 4
+        sampler = "tpe"
+        seeds = ["{small_smiles[0]}", "{small_smiles[1]}"]
+        trust_region = 0.5
+        [[component]]
+        kind = "qed"
+    """))
+    optimize(campaign, model=tiny_model, out=tmp_path)
+    net = tiny_model.network
+    w = (enc.z - net.latent_mean.numpy()) / net.latent_std.numpy()
+    trials = _load(tmp_path / "study.log", "lead").get_trials(deepcopy=False)
+    names = [f"w{i}" for i in range(tiny_model.latent_dim)]
+    for i in range(2):
+        assert np.allclose([trials[i].params[n] for n in names], w[i], atol=1e-5)
+    lower = np.maximum(w.min(0) - 0.5, -3.0)
+    upper = np.minimum(w.max(0) + 0.5, 3.0)
+    for t in trials:
+        x = np.array([t.params[n] for n in names])
+        assert (x >= lower - 1e-6).all() and (x <= upper + 1e-6).all()
+
+
+def test_a_sampler_instance_is_used_with_an_rdb_storage(tiny_model, tmp_path):
+    class Recording(optuna.samplers.RandomSampler):
+        calls = 0
+
+        def sample_independent(self, *args, **kwargs):
+            Recording.calls += 1
+            return super().sample_independent(*args, **kwargs)
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    table = optimize(qed_objective(), budget=4, batch_size=4, model=tiny_model,
+                     sampler=Recording(seed=0), storage=url, study="q")
+    assert len(study_results(optuna.load_study(study_name="q", storage=url))) == 4
+    assert len(table) == 4 and Recording.calls >= 4 * tiny_model.latent_dim
+    assert (table["state"] == "ok").all() and table["qed"].between(0, 1).all()
+
+
+def test_bad_settings_fail_before_any_work(tiny_model, tmp_path):
+    with pytest.raises(CampaignError, match="unknown sampler 'bogus'"):
+        optimize(Counting(), sampler="bogus", model=tiny_model)
+    with pytest.raises(OptimizeError, match="not writable|is a file"):
+        (tmp_path / "file").write_text("x")
+        optimize(Counting(), model=tiny_model, out=tmp_path / "file")
+    with pytest.raises(OptimizeError, match="not .*int"):
+        optimize(42, model=tiny_model)
+    with pytest.raises(OptimizeError, match="storage 'nowhere'"):
+        optimize(Counting(), model=tiny_model, storage="nowhere")
+    assert _hide_password("postgresql://ann:s3cret@db:5432/x") == "postgresql://ann:***@db:5432/x"
+
+
+def test_a_study_of_another_objective_is_not_resumed(tiny_model, tmp_path):
+    optimize(Counting(), budget=4, batch_size=4, model=tiny_model, out=tmp_path, study="s")
+    with pytest.raises(OptimizeError, match="different objective"):
+        optimize(qed_objective(), budget=8, model=tiny_model, out=tmp_path, study="s")
+
+
+def test_pareto_campaign_writes_the_front(tiny_model, tmp_path):
+    campaign = loads_campaign(textwrap.dedent("""
+        [campaign]
+        name = "pareto"
+        budget = 12
+        batch_size = 6
+        [[component]]
+        kind = "qed"
+        [[component]]
+        kind = "sa"
+        weight = 0
+        [[objective]]
+        component = "qed"
+        direction = "maximize"
+        [[objective]]
+        component = "sa"
+        direction = "minimize"
+    """))
+    optimize(campaign, model=tiny_model, out=tmp_path)
+    front = pd.read_csv(tmp_path / "pareto.csv")
+    results = pd.read_csv(tmp_path / "results.csv")
+    assert 1 <= len(front) <= len(results) == 12
+    best_qed = results.loc[results["qed"].idxmax(), "smiles"]
+    assert best_qed in set(front["smiles"])
+
+
+# --- processes ------------------------------------------------------------------------------------
+
+WORKER = """
+import sys
+from molvae.optimize import optimize
+from slowscore import slow
+optimize(slow, budget=int(sys.argv[4]), batch_size=4, model=sys.argv[1], out=sys.argv[2],
+         storage=sys.argv[3], worker=sys.argv[5], sampler="random", refresh_seconds=1000)
+"""
+
+SLOW = """
+import time
+def slow(smiles):
+    time.sleep(0.1)
+    return [len(s) / 100 for s in smiles]
+"""
+
+
+def _worker(args: list[str], lib: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(lib), str(REPO)]),
+           "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-c", WORKER, *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.fixture
+def slow_lib(tmp_path, monkeypatch) -> Path:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "slowscore.py").write_text(SLOW)
+    monkeypatch.syspath_prepend(str(lib))
+    return lib
+
+
+def _scored(study: optuna.Study) -> set[str]:
+    return {t.user_attrs["smiles"] for t in study.get_trials(deepcopy=False)
+            if t.user_attrs.get("molvae", {}).get("oracle")}
+
+
+def test_kill_9_loses_no_told_trial_and_resume_reaches_the_budget(
+    tiny_model, tiny_model_path, tmp_path, slow_lib
+):
+    log = tmp_path / "study.log"
+    proc = _worker([str(tiny_model_path), str(tmp_path), str(log), "200", "w1"], slow_lib)
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+            if log.exists() and log.stat().st_size:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    done = _scored(_load(log, "slow"))
+                if len(done) >= 6:
+                    break
+        assert proc.poll() is None, proc.stderr.read().decode()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before = _load(log, "slow")
+    complete = {t.number: t.value for t in before.get_trials(states=(TrialState.COMPLETE,))}
+    scored = _scored(before)
+    assert len(scored) >= 6
+    from slowscore import slow
+
+    table = optimize(slow, budget=len(scored) + 4, batch_size=4, model=tiny_model,
+                     out=tmp_path, sampler="random")
+    after = _load(log, "slow")
+    trials = {t.number: t for t in after.get_trials()}
+    for number, value in complete.items():  # every told trial is still there, unchanged
+        assert trials[number].state == TrialState.COMPLETE and trials[number].value == value
+    assert scored <= _scored(after) and len(_scored(after)) == len(scored) + 4
+    assert len(table) == len(scored) + 4 and set(table["smiles"]) == _scored(after)
+
+
+def test_two_workers_share_one_journal(tiny_model_path, tmp_path, slow_lib):
+    log = tmp_path / "shared.log"
+    procs = [_worker([str(tiny_model_path), str(tmp_path / name), str(log), "16", name], slow_lib)
+             for name in ("alpha", "beta")]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()
+    study = _load(log, "slow")
+    results = study_results(study)
+    assert results["smiles"].is_unique
+    assert 16 <= len(results) <= 16 + 2 * 4
+    assert set(results["worker"]) == {"alpha", "beta"}
+    oracle = [t.user_attrs["smiles"] for t in study.get_trials()
+              if t.user_attrs.get("molvae", {}).get("oracle")]
+    assert len(oracle) - len(set(oracle)) <= 4  # a race may score a molecule twice, rarely
+    for name in ("alpha", "beta"):
+        table = pd.read_csv(tmp_path / name / "results.csv")
+        assert table["smiles"].is_unique and len(table) >= 16 - 8
