@@ -26,6 +26,8 @@ from molvae.similarity import tanimoto_to
 
 #: How many latents a verb may decode per molecule asked for before it gives up.
 ATTEMPTS_PER_MOLECULE = 20
+#: Molecules annotated together when sampling with properties (enough to use every core).
+PROPERTY_CHUNK = 8192
 #: Properties whose direction the heads give; any property column can be fitted from data.
 HEAD_PROPERTIES = ("qed", "logp", "sa")
 
@@ -83,28 +85,30 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
         raise MolVAEError(f"number of molecules must be positive, got {n}")
     max_attempts = max_attempts or ATTEMPTS_PER_MOLECULE * n + 1000
     seen: dict[str, int] = {}
+    taken: set[str] = set()  # with ``unique``: molecules written or waiting to be
+    pending: list[tuple[str, str]] = []
+    # The property table pays off on all cores only for large chunks (see properties.annotate).
+    chunk = max(batch_size, PROPERTY_CHUNK) if properties else batch_size
     written, repeats = 0, 0
     batches = model.iter_samples(n if not unique else 10 ** 12, temperature=temperature,
                                  seed=seed, batch_size=batch_size, workers=workers,
                                  max_attempts=max_attempts)
     try:
         for batch in batches:
-            if unique:  # leave out molecules already written or repeated within the batch
-                fresh: dict[str, str] = {}
-                for sel, smi in batch:
-                    if smi not in seen and smi not in fresh:
-                        fresh[smi] = sel
+            if unique:  # leave out molecules already taken or repeated within the batch
+                fresh = [(sel, smi) for sel, smi in batch if not (smi in taken or taken.add(smi))]
                 repeats += len(batch) - len(fresh)
-                batch = [(sel, smi) for smi, sel in fresh.items()][: n - written]
-            if not batch:
-                continue
-            table = proposal_table([smi for _, smi in batch], [sel for sel, _ in batch],
-                                   model=model, properties=properties, workers=workers,
-                                   seen=seen, offset=written)
-            written += len(table)
-            yield table
-            if written >= n:
-                return
+                batch = fresh[: n - written - len(pending)]
+            pending += batch
+            if pending and (len(pending) >= chunk or written + len(pending) >= n):
+                table = proposal_table([smi for _, smi in pending], [sel for sel, _ in pending],
+                                       model=model, properties=properties, workers=workers,
+                                       seen=seen, offset=written)
+                written += len(table)
+                pending = []
+                yield table
+                if written >= n:
+                    return
     except MolVAEError as exc:
         if not unique:
             raise
