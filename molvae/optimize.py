@@ -590,6 +590,18 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(level)
 
 
+def _open_study(storage: Any, name: str, directions: list[str]) -> optuna.Study:
+    """Create the study or join it. Workers started together race to create it in a database:
+    the loser's insert fails, and it joins the winner's study instead."""
+    for attempt in range(3):
+        try:
+            return optuna.create_study(storage=storage, study_name=name, directions=directions,
+                                       load_if_exists=True)
+        except (optuna.exceptions.DuplicatedStudyError, optuna.exceptions.StorageInternalError):
+            time.sleep(0.2 * (attempt + 1))
+    return optuna.load_study(study_name=name, storage=storage)
+
+
 def check_run_dir(out: str | os.PathLike) -> Path:
     """Create the run directory if needed; an error unless it is a writable directory."""
     out = Path(out).expanduser()
@@ -972,9 +984,7 @@ def optimize(
     directions = list(objective.directions) if objective.multi_objective else ["maximize"]
 
     with _quiet_optuna():
-        st = optuna.create_study(
-            storage=storage_obj, study_name=study_name, directions=directions, load_if_exists=True
-        )
+        st = _open_study(storage_obj, study_name, directions)
         if [d.name.lower() for d in st.directions] != directions:
             raise OptimizeError(
                 f"study {study_name!r} in {storage_url} optimizes {len(st.directions)} "

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 import warnings
 from pathlib import Path
 
@@ -268,7 +269,8 @@ import sys
 from molvae.optimize import optimize
 from slowscore import slow
 optimize(slow, budget=int(sys.argv[4]), batch_size=4, model=sys.argv[1], out=sys.argv[2],
-         storage=sys.argv[3], worker=sys.argv[5], sampler="random", refresh_seconds=1000)
+         storage=sys.argv[3], worker=sys.argv[5], sampler="random", refresh_seconds=1000,
+         study=sys.argv[6] if len(sys.argv) > 6 else None)
 """
 
 SLOW = """
@@ -355,3 +357,48 @@ def test_two_workers_share_one_journal(tiny_model_path, tmp_path, slow_lib):
     for name in ("alpha", "beta"):
         table = pd.read_csv(tmp_path / name / "results.csv")
         assert table["smiles"].is_unique and len(table) >= 16 - 8
+
+
+# --- PostgreSQL: several workers on one server ---------------------------------------------
+
+#: The development and CI machines run PostgreSQL here (trust auth); override with this variable.
+POSTGRES_URL = os.environ.get("MOLVAE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_or_skip() -> str:
+    """The server's URL; skips when it is unreachable, unless CI requires it
+    (``MOLVAE_REQUIRE_POSTGRES=1``, set by ``.ci/run``), where that is a failure."""
+    try:
+        import psycopg
+
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any reason the server cannot be used
+        message = f"no PostgreSQL server at {POSTGRES_URL}: {exc}"
+        if os.environ.get("MOLVAE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+def test_workers_share_one_postgresql_study(tiny_model_path, tmp_path, slow_lib):
+    url = _postgres_or_skip()
+    name = f"molvae-test-{uuid.uuid4().hex[:12]}"
+    procs = [_worker([str(tiny_model_path), str(tmp_path / w), url, "12", w, name], slow_lib)
+             for w in ("alpha", "beta", "gamma")]
+    try:
+        for p in procs:
+            _, err = p.communicate(timeout=240)
+            assert p.returncode == 0, err.decode()
+        study = optuna.load_study(study_name=name, storage=url)
+        results = study_results(study)
+        assert results["smiles"].is_unique
+        assert 12 <= len(results) <= 12 + 3 * 4
+        assert set(results["worker"]) == {"alpha", "beta", "gamma"}
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+        try:
+            optuna.delete_study(study_name=name, storage=url)
+        except KeyError:
+            pass
