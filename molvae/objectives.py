@@ -174,6 +174,11 @@ class Clamp:
         return np.clip((_floats(x) - self.low) / (self.high - self.low), 0.0, 1.0)
 
 
+def _sigmoid_argument(x: np.ndarray, low: float, high: float, k: float) -> np.ndarray:
+    """The logistic argument of REINVENT's sigmoid: 0 at the midpoint of [low, high]."""
+    return 10.0 * k * (_floats(x) - 0.5 * (low + high)) / (high - low) * math.log(10.0)
+
+
 def _check_sigmoid(name: str, low: float, high: float, k: float) -> None:
     _require(_finite(low) and _finite(high), f"{name}: low and high must be finite")
     _require(low < high, f"{name}: low ({low}) must be below high ({high})")
@@ -199,9 +204,7 @@ class Sigmoid:
         _check_sigmoid(self.type, self.low, self.high, self.k)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        mid = 0.5 * (self.low + self.high)
-        exponent = 10.0 * self.k * (_floats(x) - mid) / (self.high - self.low)
-        return _logistic(exponent * math.log(10.0))
+        return _logistic(_sigmoid_argument(x, self.low, self.high, self.k))
 
 
 @dataclass(frozen=True)
@@ -221,9 +224,7 @@ class ReverseSigmoid:
         _check_sigmoid(self.type, self.low, self.high, self.k)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        mid = 0.5 * (self.low + self.high)
-        exponent = 10.0 * self.k * (_floats(x) - mid) / (self.high - self.low)
-        return _logistic(-exponent * math.log(10.0))
+        return _logistic(-_sigmoid_argument(x, self.low, self.high, self.k))
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,11 @@ TRAILING_COLUMNS: tuple[str, ...] = (*PROPERTY_COLUMNS, "novel")
 
 
 def states(smiles: Sequence[str | None], reasons: Sequence[str | None] | None = None,
-           seen: dict[str, int] | None = None, offset: int = 0) -> tuple[list[str], list[str]]:
+           seen: dict[str, int] | None = None, offset: int = 0,
+           duplicates: bool = True) -> tuple[list[str], list[str]]:
     """``state`` and ``reason`` of each row: rejected when there is no molecule (with its given
-    reason), duplicate when an earlier row (or ``seen``, for streamed batches) has it."""
+    reason), duplicate when an earlier row (or ``seen``, for streamed batches) has it, unless
+    ``duplicates`` is False (rows that stand for inputs, as in ``encode``)."""
     seen = {} if seen is None else seen
     state, why = [], []
     for i, smi in enumerate(smiles):
@@ -40,7 +42,7 @@ def states(smiles: Sequence[str | None], reasons: Sequence[str | None] | None = 
         if not smi:
             state.append("rejected")
             why.append(given or "decodes to no molecule")
-        elif smi in seen:
+        elif duplicates and smi in seen:
             state.append("duplicate")
             why.append(f"same molecule as row {seen[smi]}")
         else:
@@ -55,13 +57,14 @@ def proposal_table(smiles: Sequence[str | None], selfies: Sequence[str | None], 
                    reasons: Sequence[str | None] | None = None,
                    model=None,  # noqa: ANN001 - a TrainedModel; typed loosely to avoid a cycle
                    properties: bool = True, workers: int | None = None,
-                   seen: dict[str, int] | None = None, offset: int = 0) -> pd.DataFrame:
+                   seen: dict[str, int] | None = None, offset: int = 0,
+                   duplicates: bool = True) -> pd.DataFrame:
     """Assemble the schema's table from decoded molecules and a command's own ``columns``.
 
     ``properties=False`` leaves out the property columns (fast streaming of huge samples);
     ``model`` supplies the training set for ``novel``.
     """
-    state, why = states(smiles, reasons, seen, offset)
+    state, why = states(smiles, reasons, seen, offset, duplicates)
     table = pd.DataFrame({"smiles": list(smiles), "selfies": list(selfies), "state": state,
                           "reason": why})
     for name, values in (columns or {}).items():

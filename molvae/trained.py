@@ -225,10 +225,9 @@ class TrainedModel:
         z = np.full((len(smiles), self.latent_dim), np.nan, dtype=np.float32)
         z[enc.ok] = enc.z
         columns = {"input": smiles, **{f"z{i}": z[:, i] for i in range(self.latent_dim)}}
-        table = proposal_table(canon, selfies, columns=columns, reasons=[
-            enc.errors.get(i) for i in range(len(smiles))], model=self, properties=properties)
-        table.loc[table["state"] == "duplicate", ["state", "reason"]] = ["valid", ""]
-        return table
+        return proposal_table(canon, selfies, columns=columns, reasons=[
+            enc.errors.get(i) for i in range(len(smiles))], model=self, properties=properties,
+            duplicates=False)
 
     def decode(self, z: np.ndarray | pd.DataFrame, *, temperature: float = 0.0,
                seed: int | None = None, properties: bool = True) -> pd.DataFrame:
