@@ -75,6 +75,7 @@ from molvae.campaign import SAMPLERS, Campaign, load_campaign
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.objectives import Batch, Component, Objective, PythonFunction
+from molvae.samplers import LatentCmaEs
 
 __all__ = [
     "PRIOR_BOX",
@@ -204,14 +205,14 @@ def make_sampler(
     *,
     seed: int | None,
     batch_size: int = 32,
-    dims: int | None = None,
+    space: dict[str, FloatDistribution] | None = None,
     x0: dict[str, float] | None = None,
 ) -> optuna.samplers.BaseSampler:
     """An Optuna sampler by campaign name (:data:`molvae.campaign.SAMPLERS`), seeded.
 
-    ``cmaes``'s population is the batch (at least its default ``4 + 3 ln Z``) and it starts
-    from ``x0`` (default: the box centre); ``tpe`` is multivariate with the constant liar, so
-    the trials of one batch differ.
+    ``cmaes`` is :class:`~molvae.samplers.LatentCmaEs` over ``space``: its population is the
+    batch (at least its default ``4 + 3 ln Z``) and it starts from ``x0`` (default: the box
+    centre); ``tpe`` is multivariate with the constant liar, so the trials of one batch differ.
 
     >>> type(make_sampler("tpe", seed=0)).__name__
     'TPESampler'
@@ -223,16 +224,17 @@ def make_sampler(
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if name == "cmaes":
             try:
-                import cmaes  # noqa: F401 - Optuna's CmaEsSampler needs it
+                import cmaes  # noqa: F401 - the CMA-ES implementation
             except ImportError as err:
                 raise OptimizeError(
                     "sampler 'cmaes' needs the cmaes package: pip install cmaes "
                     "(or choose another sampler: " + ", ".join(SAMPLERS) + ")"
                 ) from err
-            popsize = max(batch_size, 4 + int(3 * math.log(dims))) if dims else None
-            return optuna.samplers.CmaEsSampler(
-                x0=x0, seed=seed, popsize=popsize, warn_independent_sampling=False
-            )
+            if space is None:
+                raise OptimizeError("sampler 'cmaes' needs the search space")
+            dims = len(space)
+            popsize = max(batch_size, 4 + int(3 * math.log(dims)))
+            return LatentCmaEs(space, x0=x0, seed=seed, popsize=popsize)
         if name == "tpe":
             return optuna.samplers.TPESampler(
                 multivariate=True, constant_liar=True, seed=seed
@@ -501,12 +503,56 @@ class _JournalFile(JournalFileBackend):
     each of the ~100 operations of a 64-dimension trial, about 1 ms each: most of a run's time)
     and synced to disk once a batch by :meth:`sync`. Written lines reach the file at once, so
     other processes see them and ``kill -9`` loses nothing told; a power cut loses at most the
-    batch being told."""
+    batch being told.
+
+    :meth:`batch` groups the operations of a batch of asks (64 parameter writes a trial) or tells
+    into one write under one hold of the file's lock."""
+
+    def __init__(self, file_path: str) -> None:
+        super().__init__(file_path)
+        self._pending: list[str] | None = None  # a batch's operations, JSON
+        self._file_logs = 0  # complete lines in the file while a batch holds the lock
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        text = "\n".join(json.dumps(x, separators=(",", ":")) for x in logs) + "\n"
+        lines = [json.dumps(x, separators=(",", ":")) for x in logs]
+        if self._pending is not None:
+            self._pending.extend(lines)
+            return
         with get_lock_file(self._lock), open(self._file_path, "ab") as fh:
-            fh.write(text.encode("utf-8"))
+            fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+    def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+        if self._pending is None:
+            yield from super().read_logs(log_number_from)
+            return
+        if log_number_from < self._file_logs:  # no other process writes while the lock is held
+            yield from super().read_logs(log_number_from)
+        for line in self._pending[max(log_number_from - self._file_logs, 0):]:
+            yield json.loads(line)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the lock, keep the operations in memory (read back from there), and append them
+        in one write at the end, even when interrupted. Other processes' writes wait meanwhile;
+        their reads see the batch once it is written."""
+        if self._pending is not None:  # already in a batch
+            yield
+            return
+        with get_lock_file(self._lock):
+            known = max(self._log_number_offset)
+            self._file_logs = known + sum(1 for _ in super().read_logs(known))
+            self._pending = []
+            try:
+                yield
+            finally:
+                lines, self._pending = self._pending, None
+                if lines:
+                    encoded = [(line + "\n").encode("utf-8") for line in lines]
+                    with open(self._file_path, "ab") as fh:
+                        fh.write(b"".join(encoded))
+                    offset = self._log_number_offset  # where each line starts, for later reads
+                    for number, line in enumerate(encoded, self._file_logs):
+                        offset[number + 1] = offset[number] + len(line)
 
     def sync(self) -> None:
         """Flush the file to disk."""
@@ -724,16 +770,21 @@ class _Run:
 
     # -- one batch --
 
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """One write to the journal for a batch of operations (nothing to group elsewhere)."""
+        return self.backend.batch() if self.backend is not None else contextlib.nullcontext()
+
     def step(self, n: int) -> int:
         """Ask ``n`` trials, decode, score the new molecules, tell; the oracle calls made."""
-        with self.timer("ask"):
+        with self.timer("ask"), self.batch():
             trials = [self.study.ask(self.distributions) for _ in range(n)]
+            params = [t.params for t in trials]  # each access copies the trial's parameters
         self.trials_asked += n
         told: set[int] = set()
         smiles: list[str | None] = [None] * n
         first: dict[str, int] = {}
         try:
-            w = np.array([[t.params[name] for name in self.space.names] for t in trials])
+            w = np.array([[p[name] for name in self.space.names] for p in params])
             z = self.space.latents(w)
             with self.timer("decode"):
                 decoded = self.model.decode_latents(z)
@@ -745,10 +796,11 @@ class _Run:
             if first:
                 rows = list(first.values())
                 self.score(list(first), z[rows], [trials[i] for i in rows])
-            for i, (trial, smi) in enumerate(zip(trials, smiles, strict=True)):
-                oracle = smi is not None and first.get(smi) == i
-                self.tell(trial, smi, oracle, "" if smi else "decodes to no molecule")
-                told.add(i)
+            with self.batch():
+                for i, (trial, smi) in enumerate(zip(trials, smiles, strict=True)):
+                    oracle = smi is not None and first.get(smi) == i
+                    self.tell(trial, smi, oracle, "" if smi else "decodes to no molecule")
+                    told.add(i)
             if self.backend is not None:
                 with self.timer("tell"):
                     self.backend.sync()
@@ -970,6 +1022,8 @@ def optimize(
                 f"{campaign.source}: none of the seed molecules can be encoded by this model: "
                 + "; ".join(enc.errors.values())
             )
+        _warn_unreconstructed(model, [s for s, ok in zip(campaign.seeds, enc.ok, strict=True)
+                                      if ok], enc.z)
         if campaign.trust_region is not None:
             space = SearchSpace.trust_region(
                 space.mean, space.std, enc.z, campaign.trust_region, box
@@ -1004,7 +1058,7 @@ def optimize(
                 campaign.sampler,
                 seed=sampler_seed,
                 batch_size=campaign.batch_size,
-                dims=len(space.mean),
+                space=space.distributions(),
                 x0=x0,
             )
             sampler_record = {"name": campaign.sampler, "seed": sampler_seed}
@@ -1027,6 +1081,22 @@ def optimize(
     if out_dir is not None:
         _write_timing(out_dir, run, time.perf_counter() - timer_start, start_calls)
     return table
+
+
+def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:
+    """Warn about seeds the model decodes to another molecule: the search starts from what the
+    model makes of them, and a similarity filter to the seed may reject that whole region."""
+    from molvae.chem import canonical_smiles
+    from molvae.similarity import tanimoto_to
+
+    for seed, (_, decoded) in zip(seeds, model.decode_latents(z), strict=True):
+        if decoded is not None and decoded == canonical_smiles(seed):
+            continue
+        similarity = tanimoto_to(seed, [decoded])[0] if decoded else float("nan")
+        log.warning(
+            "seed %s decodes to %s (Tanimoto %.2f): the model does not reconstruct it, so the "
+            "search starts from the molecule it decodes to", seed, decoded, similarity,
+        )
 
 
 def _loop(run: _Run, budget: int, batch_size: int, progress: bool) -> pd.DataFrame:

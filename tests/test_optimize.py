@@ -72,6 +72,21 @@ def test_budget_counts_unique_molecules_and_duplicates_are_free(tiny_model, tmp_
         assert t.value == pytest.approx(len(t.user_attrs["smiles"]) / 100)
 
 
+def test_cmaes_journal_holds_every_trial_and_no_optimizer_state(tiny_model, tmp_path):
+    """Asks and tells are written to the journal in batches: a fresh reader sees every trial
+    with its parameters and value, and nothing but parameters per trial (no CMA-ES blobs)."""
+    fn = Counting()
+    table = optimize(fn, budget=48, batch_size=16, model=tiny_model, out=tmp_path,
+                     sampler="cmaes", seed=3)
+    study = _load(tmp_path / "study.log", "counting")
+    trials = study.get_trials(deepcopy=False)
+    assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
+    assert {t.user_attrs["smiles"] for t in trials if "smiles" in t.user_attrs} == set(fn.seen)
+    dims = tiny_model.network.latent_mean.numel()
+    assert all(len(t.params) == dims and not t.system_attrs for t in trials)
+    assert len(study_results(study)) == len(table) == 48
+
+
 def test_callable_failures_are_recorded_and_the_run_goes_on(tiny_model):
     fn = Counting(fail_odd=True)
     table = optimize(fn, budget=20, batch_size=8, model=tiny_model, sampler="random", seed=1)
