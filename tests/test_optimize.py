@@ -232,6 +232,24 @@ def test_a_sampler_instance_is_used_with_an_rdb_storage(tiny_model, tmp_path):
     assert (table["state"] == "ok").all() and table["qed"].between(0, 1).all()
 
 
+def test_a_database_study_holds_every_parameter_written_in_batches(tiny_model, tmp_path):
+    """Parameters are committed once a batch: read back, each trial has all of them, and the
+    latent point they make decodes to the molecule the trial recorded."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optimize(qed_objective(), budget=24, batch_size=8, model=tiny_model, storage=url,
+             study="q", sampler="cmaes", seed=0)
+    study = optuna.load_study(study_name="q", storage=url)
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    dims = tiny_model.latent_dim
+    assert len(trials) >= 24 and all(len(t.params) == dims for t in trials)
+    space = SearchSpace.box(tiny_model.network.latent_mean.numpy(),
+                            tiny_model.network.latent_std.numpy())
+    for t in trials[:8]:
+        w = np.array([[t.params[n] for n in space.names]])
+        (_, smiles), = tiny_model.decode_latents(space.latents(w))
+        assert smiles == t.user_attrs["smiles"]
+
+
 def test_bad_settings_fail_before_any_work(tiny_model, tmp_path):
     with pytest.raises(CampaignError, match="unknown sampler 'bogus'"):
         optimize(Counting(), sampler="bogus", model=tiny_model)
