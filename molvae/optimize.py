@@ -1150,14 +1150,20 @@ def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:
     from molvae.chem import canonical_smiles
     from molvae.similarity import tanimoto_to
 
-    for seed, (_, decoded) in zip(seeds, model.decode_latents(z), strict=True):
-        if decoded is not None and decoded == canonical_smiles(seed):
-            continue
+    missed = [
+        (seed, decoded)
+        for seed, (_, decoded) in zip(seeds, model.decode_latents(z), strict=True)
+        if decoded is None or decoded != canonical_smiles(seed)
+    ]
+    for seed, decoded in missed[:3]:
         similarity = tanimoto_to(seed, [decoded])[0] if decoded else float("nan")
         log.warning(
             "seed %s decodes to %s (Tanimoto %.2f): the model does not reconstruct it, so the "
             "search starts from the molecule it decodes to", seed, decoded, similarity,
         )
+    if len(missed) > 3:
+        log.warning("%d of %d seeds are not reconstructed (the first 3 shown)", len(missed),
+                    len(seeds))
 
 
 def _loop(run: _Run, budget: int, batch_size: int, progress: bool) -> pd.DataFrame:

@@ -216,6 +216,28 @@ def test_seeds_are_enqueued_first_inside_the_trust_region(tiny_model, small_smil
         assert (x >= lower - 1e-6).all() and (x <= upper + 1e-6).all()
 
 
+def test_a_seed_the_model_does_not_reconstruct_is_named(tiny_model, small_smiles, caplog):
+    seeds = small_smiles[:6]
+    decoded = [smi for _, smi in tiny_model.decode_latents(tiny_model.encode_latents(seeds).z)]
+    missed = [s for s, d in zip(seeds, decoded, strict=True) if d != Chem.CanonSmiles(s)]
+    campaign = loads_campaign(textwrap.dedent(f"""
+        [campaign]
+        name = "seeds"
+        budget = 8
+        batch_size = 8
+        seeds = {json.dumps(seeds)}
+        [[component]]
+        kind = "qed"
+    """))
+    with caplog.at_level("WARNING", logger="molvae.optimize"):
+        optimize(campaign, model=tiny_model)
+    named = [r.getMessage() for r in caplog.records if "does not reconstruct" in r.getMessage()]
+    assert len(named) == min(len(missed), 3)
+    assert all(any(m in text for text in named) for m in missed[:3])
+    if len(missed) > 3:
+        assert f"{len(missed)} of 6 seeds are not reconstructed" in caplog.text
+
+
 def test_a_sampler_instance_is_used_with_an_rdb_storage(tiny_model, tmp_path):
     class Recording(optuna.samplers.RandomSampler):
         calls = 0
