@@ -8,6 +8,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from molvae.campaign import (
@@ -21,7 +22,13 @@ from molvae.campaign import (
     parse_campaign,
 )
 from molvae.errors import MolVAEError
-from molvae.objectives import Clamp, DoubleSigmoid, Objective, osimertinib_mpo
+from molvae.objectives import (
+    Clamp,
+    DoubleSigmoid,
+    Objective,
+    celecoxib_rediscovery,
+    osimertinib_mpo,
+)
 
 OPTIMIZE = Path(__file__).resolve().parents[1] / "optimize"
 CAMPAIGNS = sorted(OPTIMIZE.glob("*.toml"))
@@ -63,6 +70,7 @@ def test_the_shipped_campaigns_are_there():
         "osimertinib_mpo.toml",
         "qed_vs_sa_pareto.toml",
         "custom_python.toml",
+        "celecoxib_rediscovery.toml",
     } <= names
     assert not list(OPTIMIZE.glob("*.py")), "optimize/ holds no Python"
 
@@ -85,6 +93,10 @@ def test_every_shipped_campaign_loads_and_scores(path):
 
 def test_shipped_campaign_details():
     assert load_campaign(OPTIMIZE / "osimertinib_mpo.toml").objective() == osimertinib_mpo()
+    celecoxib = load_campaign(OPTIMIZE / "celecoxib_rediscovery.toml").objective()
+    smiles = ["Cc1ccc(cc1)-c1cc(nn1-c1ccc(cc1)S(N)(=O)=O)C(F)(F)F", "CC(=O)Oc1ccccc1C(=O)O"]
+    assert np.allclose(celecoxib(smiles), celecoxib_rediscovery()(smiles))
+    assert celecoxib(smiles[:1])[0] == 1.0
     pareto = load_campaign(OPTIMIZE / "qed_vs_sa_pareto.toml")
     assert pareto.sampler == "nsga2" and pareto.objective().directions == ("maximize", "minimize")
     lead = load_campaign(OPTIMIZE / "lead_improvement.toml")
