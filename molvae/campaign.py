@@ -63,12 +63,14 @@ __all__ = [
     "parse_campaign",
 ]
 
-#: Optuna samplers by campaign name: CMA-ES, TPE (multivariate), GPSampler, random, QMC (Sobol),
-#: NSGA-II. Every one but ``cmaes`` also handles multi-objective mode.
+#: Samplers by campaign name: CMA-ES (:class:`molvae.samplers.LatentCmaEs`), and Optuna's TPE
+#: (multivariate), GPSampler, random, QMC (Sobol) and NSGA-II. Every one but ``cmaes`` also
+#: handles multi-objective mode.
 SAMPLERS: tuple[str, ...] = ("cmaes", "tpe", "gp", "random", "qmc", "nsga2")
 SINGLE_OBJECTIVE_SAMPLERS: tuple[str, ...] = ("cmaes",)
-#: The sampler of a single-objective campaign that names none. Provisional: the optimization
-#: benchmarks (benchmarks/) are to settle it.
+#: The sampler of a single-objective campaign that names none: CMA-ES led TPE, random search,
+#: prior sampling on every task of ``benchmarks/pmo.py`` (results in
+#: ``benchmarks/results/pmo_samplers/``); GPSampler costs minutes per few hundred trials.
 DEFAULT_SAMPLER = "cmaes"
 #: The sampler of a multi-objective campaign that names none.
 DEFAULT_PARETO_SAMPLER = "nsga2"

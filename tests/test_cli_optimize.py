@@ -86,3 +86,23 @@ def test_unwritable_out_and_missing_model_fail_before_loading(
     code, err = _run(["optimize", str(campaign), "--out", str(tmp_path / "run"), "--model",
                       str(tmp_path / "missing.safetensors")], capsys)
     assert code == 1 and "missing.safetensors" in err
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / "optimize").glob("*.toml"))
+
+
+@pytest.mark.parametrize("campaign", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_campaign_runs_on_the_shipped_model(
+    campaign: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the README tells a user to run works as written, with a small budget."""
+    out = tmp_path / campaign.stem
+    code, err = _run(["optimize", str(campaign), "--out", str(out), "--budget", "24",
+                      "--no-progress"], capsys)
+    assert code == 0, err
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 24 and results["smiles"].is_unique
+    assert (results["state"] != "failed").all(), results[results["state"] == "failed"]
+    assert results["score"].notna().any()
+    for name in ("top.csv", "top.sdf", "top.png", "progress.png", "manifest.json"):
+        assert (out / name).stat().st_size > 0
