@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,7 @@ class LatentCmaEs(BaseSampler):
         self._generation: _Generation | None = None
         self._stalled = 0
         self.restarts = 0
+        self.seconds = 0.0  # spent in CMA-ES itself (asks and tells), for timing reports
 
     # -- Optuna's sampler interface --
 
@@ -124,11 +126,13 @@ class LatentCmaEs(BaseSampler):
             raise ValueError("LatentCmaEs optimizes one objective; use NSGA-II for several")
         if "fixed_params" in trial.system_attrs:  # an enqueued seed: its parameters are given
             return {}
+        start = time.perf_counter()
         if self._cma is None:
             self._start(*(self._warm_start(study) or (self._x0, self._sigma0)))
         assert self._generation is not None
         x = self._cma.ask()
         self._generation.asked[trial.number] = x
+        self.seconds += time.perf_counter() - start
         return {n: float(v) for n, v in zip(self._names, x, strict=True)}
 
     def sample_independent(
@@ -159,7 +163,9 @@ class LatentCmaEs(BaseSampler):
         gen.keys.add(trial.user_attrs.get("smiles", value if value is None else round(value, 12)))
         members = list(gen.asked)[: self._cma.population_size]
         if len(members) == self._cma.population_size and all(n in gen.told for n in members):
+            start = time.perf_counter()
             self._tell(gen, members)
+            self.seconds += time.perf_counter() - start
 
     # -- the search --
 

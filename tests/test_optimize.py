@@ -157,6 +157,7 @@ def test_outputs_and_their_schema(tiny_model, tmp_path):
     assert manifest["storage"].startswith("journal:") and "torch" in manifest["versions"]
     timing = json.loads((tmp_path / "timing.json").read_text())
     assert {"ask", "decode", "score", "tell", "write"} <= set(timing["seconds"])
+    assert 0 < timing["sampler_s"] < timing["seconds"]["ask"] + timing["seconds"]["tell"]
     # the storage alone gives the same molecules and scores
     stored = study_results(_load(tmp_path / "study.log", "qed_small"))
     assert set(stored["smiles"]) == set(results["smiles"])
