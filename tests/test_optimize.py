@@ -87,6 +87,28 @@ def test_cmaes_journal_holds_every_trial_and_no_optimizer_state(tiny_model, tmp_
     assert len(study_results(study)) == len(table) == 48
 
 
+def test_journal_asks_pop_enqueued_trials_in_order_across_processes(tmp_path):
+    """molvae's journal storage tracks waiting trials instead of scanning the study on each ask:
+    enqueued trials still come out first, in order, whichever process enqueued them."""
+    from molvae.optimize import _JournalFile, _JournalStorage
+
+    path = str(tmp_path / "study.log")
+    one = optuna.create_study(study_name="s", storage=_JournalStorage(_JournalFile(path)))
+    two = optuna.load_study(study_name="s", storage=_JournalStorage(_JournalFile(path)))
+    dist = {"x": optuna.distributions.FloatDistribution(0, 10)}
+    one.enqueue_trial({"x": 1.0})
+    one.enqueue_trial({"x": 2.0})
+    assert one.ask(dist).params["x"] == 1.0
+    one.tell(one.ask(dist), 0.0)  # x = 2: all enqueued trials asked
+    assert two.ask(dist).params["x"] not in (1.0, 2.0)
+    two.enqueue_trial({"x": 3.0})  # enqueued by the other process
+    assert one.ask(dist).params["x"] == 3.0
+    assert one.ask(dist).params["x"] not in (1.0, 2.0, 3.0)
+    fresh = optuna.load_study(study_name="s", storage=JournalStorage(JournalFileBackend(path)))
+    assert [t.params["x"] for t in fresh.get_trials()[:2]] == [1.0, 2.0]
+    assert not fresh.get_trials(states=(TrialState.WAITING,))
+
+
 def test_callable_failures_are_recorded_and_the_run_goes_on(tiny_model):
     fn = Counting(fail_odd=True)
     table = optimize(fn, budget=20, batch_size=8, model=tiny_model, sampler="random", seed=1)
