@@ -46,9 +46,7 @@ the sampler's own share of asking and telling).
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
-import heapq
 import json
 import logging
 import math
@@ -61,7 +59,6 @@ import types
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,19 +66,28 @@ import numpy as np
 import optuna
 import pandas as pd
 from optuna.distributions import FloatDistribution
-from optuna.storages import JournalStorage, RDBStorage
-from optuna.storages._cached_storage import _CachedStorage  # what Optuna wraps a URL's RDB in
-from optuna.storages._rdb.storage import _create_scoped_session
-from optuna.storages.journal import JournalFileBackend
-from optuna.storages.journal._file import get_lock_file  # the backend's own lock
-from optuna.study._tell import _tell_with_warning  # Study.tell minus a deep copy
 from optuna.trial import TrialState
 
 from molvae.campaign import SAMPLERS, Campaign, load_campaign
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.objectives import Batch, Component, Objective, PythonFunction
+from molvae.results import (
+    ATTR,
+    FINISHED,
+    Record,
+    iso_time,
+    pareto_front,
+    plain,
+    plot_progress,
+    progress_table,
+    record_of,
+    results_table,
+    select_top,
+    study_results,
+)
 from molvae.samplers import LatentCmaEs
+from molvae.storage import open_storage, open_study, tell
 
 __all__ = [
     "PRIOR_BOX",
@@ -104,9 +110,6 @@ PRIOR_BOX = 3.0
 MAX_TRIALS_PER_MOLECULE = 20
 #: Seconds between refreshes of the output files during a run.
 REFRESH_SECONDS = 10.0
-#: The trial user attribute holding a scored molecule's record.
-ATTR = "molvae"
-_FINISHED = (TrialState.COMPLETE, TrialState.FAIL)
 
 
 class OptimizeError(MolVAEError, ValueError):
@@ -313,381 +316,7 @@ def _callable_campaign(fn: Callable[[list[str]], Sequence[float]]) -> Campaign:
     return Campaign(name=name, components=(Component("value", PythonFunction(fn)),))
 
 
-# --- Results --------------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe scalars: numpy -> Python, NaN -> None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is pd.NA or value is None:
-        return None
-    return value
-
-
-@dataclass
-class _Record:
-    smiles: str
-    row: dict[str, Any]  # the objective's columns (without smiles)
-    trial: int
-    worker: str
-    time: float
-
-
-def _record_of(trial: optuna.trial.FrozenTrial) -> _Record | None:
-    info = trial.user_attrs.get(ATTR)
-    if not isinstance(info, dict) or not info.get("oracle"):
-        return None
-    row = {k: (math.nan if v is None else v) for k, v in info.get("row", {}).items()}
-    return _Record(info["smiles"], row, trial.number, info.get("worker", ""), info.get("time", 0.0))
-
-
-def study_results(study: optuna.Study, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every scored molecule of a study, once (the lowest trial that scored it), rebuilt from the
-    storage alone: ``smiles``, the objective's columns, ``trial``, ``worker``, ``time``, best
-    first (failed molecules last).
-
-    Args:
-        study: a study written by :func:`optimize`.
-        columns: the objective's columns in order (default: as stored).
-    """
-    records: dict[str, _Record] = {}
-    for trial in study.get_trials(deepcopy=False, states=_FINISHED):
-        rec = _record_of(trial)
-        if rec is not None and (rec.smiles not in records or rec.trial < records[rec.smiles].trial):
-            records[rec.smiles] = rec
-    return _table(list(records.values()), columns)
-
-
-def _table(records: list[_Record], columns: Sequence[str] | None) -> pd.DataFrame:
-    """The results table (no properties): rank, smiles, the objective's columns, trial, worker,
-    time; sorted best first, failed rows last."""
-    if columns is None:
-        columns = ["smiles"] + list(dict.fromkeys(k for r in records for k in r.row))
-    body = [c for c in columns if c != "smiles"]
-    data = {
-        "smiles": [r.smiles for r in records],
-        **{c: [r.row.get(c, math.nan) for r in records] for c in body},
-        "trial": [r.trial for r in records],
-        "worker": [r.worker for r in records],
-        "time": [_iso(r.time) for r in records],
-    }
-    table = pd.DataFrame(data, columns=["smiles", *body, "trial", "worker", "time"])
-    if "score" in table:
-        table["score"] = pd.to_numeric(table["score"], errors="coerce")
-        table = table.sort_values(["score", "trial"], ascending=[False, True], na_position="last")
-    table = table.reset_index(drop=True)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
-    return table
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds")
-
-
-def select_top(
-    table: pd.DataFrame, k: int, *, min_distance: float = 0.0, max_per_scaffold: int = 0
-) -> pd.DataFrame:
-    """The best ``k`` rows of a results table whose ``state`` is ok (best ``score`` first), picked
-    greedily: a molecule is skipped when its Tanimoto distance (Morgan radius 2, 2048 bits) to an
-    already picked one is below ``min_distance``, or when its Bemis-Murcko scaffold already has
-    ``max_per_scaffold`` picks (acyclic molecules have no scaffold and no limit). 0 turns a limit
-    off.
-
-    >>> t = pd.DataFrame({"smiles": ["c1ccccc1O", "c1ccccc1N", "CCO"], "score": [0.9, 0.8, 0.5],
-    ...                   "state": ["ok", "ok", "ok"]})
-    >>> select_top(t, 3, max_per_scaffold=1)["smiles"].tolist()
-    ['c1ccccc1O', 'CCO']
-    """
-    from rdkit import DataStructs
-    from rdkit.Chem.Scaffolds import MurckoScaffold
-
-    from molvae.chem import to_mol, without_rdkit_log
-    from molvae.similarity import morgan_fingerprint
-
-    ok = table if "state" not in table else table[table["state"] == "ok"]
-    ok = ok.sort_values("score", ascending=False, kind="stable", na_position="last")
-    if min_distance <= 0 and max_per_scaffold <= 0:
-        return ok.head(k)
-    picked: list[int] = []
-    fps: list[Any] = []
-    scaffolds: dict[str, int] = {}
-    with without_rdkit_log():
-        for idx, smiles in zip(ok.index, ok["smiles"], strict=True):
-            if len(picked) >= k:
-                break
-            mol = to_mol(smiles) if isinstance(smiles, str) else None
-            if mol is None:
-                continue
-            if min_distance > 0:
-                fp = morgan_fingerprint(mol)
-                if fps and max(DataStructs.BulkTanimotoSimilarity(fp, fps)) > 1 - min_distance:
-                    continue
-            if max_per_scaffold > 0:
-                scaffold = MurckoScaffold.MurckoScaffoldSmiles(mol=mol)
-                if scaffold and scaffolds.get(scaffold, 0) >= max_per_scaffold:
-                    continue
-                scaffolds[scaffold] = scaffolds.get(scaffold, 0) + 1
-            if min_distance > 0:
-                fps.append(fp)
-            picked.append(idx)
-    return ok.loc[picked]
-
-
-def pareto_front(table: pd.DataFrame, objective: Objective) -> pd.DataFrame:
-    """The rows of a results table (state ok) that no other ok row dominates on the objective's
-    Pareto targets (their ``_score`` columns, in their directions)."""
-    ok = table[table["state"] == "ok"]
-    if ok.empty:
-        return ok
-    values = objective.pareto_values(ok)
-    signs = np.array([1.0 if d == "maximize" else -1.0 for d in objective.directions])
-    v = values * signs  # larger is better everywhere
-    keep = [
-        i
-        for i in range(len(v))
-        if not np.any(np.all(v >= v[i], axis=1) & np.any(v > v[i], axis=1))
-    ]
-    return ok.iloc[keep]
-
-
-def _progress(records: list[_Record]) -> pd.DataFrame:
-    """Best and top-10 mean against molecules scored, in scoring order (failed count as calls)."""
-    ordered = sorted(records, key=lambda r: (r.time, r.trial))
-    t0 = ordered[0].time if ordered else 0.0
-    rows, heap, best = [], [], -math.inf
-    for calls, rec in enumerate(ordered, 1):
-        score = rec.row.get("score", math.nan)
-        if isinstance(score, float | int) and math.isfinite(score):
-            best = max(best, score)
-            if len(heap) < 10:
-                heapq.heappush(heap, score)
-            else:
-                heapq.heappushpop(heap, score)
-        rows.append(
-            (
-                calls,
-                best if heap else math.nan,
-                sum(heap) / 10 if heap else math.nan,  # PMO: missing places count 0
-                round(rec.time - t0, 3),
-            )
-        )
-    return pd.DataFrame(rows, columns=["calls", "best", "top10_mean", "elapsed_s"])
-
-
-def _plot_progress(progress: pd.DataFrame, path: Path, title: str) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from molvae.io import atomic_write_bytes
-
-    fig = Figure(figsize=(6, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    ax.plot(progress["calls"], progress["best"], label="best")
-    ax.plot(progress["calls"], progress["top10_mean"], label="top-10 mean")
-    ax.set_xlabel("molecules scored")
-    ax.set_ylabel("score")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-# --- Storage, manifest ----------------------------------------------------------------------------
-
-
-class _JournalFile(JournalFileBackend):
-    """Optuna's journal file, appended without an ``fsync`` per operation (Optuna's backend syncs
-    each of the ~100 operations of a 64-dimension trial, about 1 ms each: most of a run's time)
-    and synced to disk once a batch by :meth:`sync`. Written lines reach the file at once, so
-    other processes see them and ``kill -9`` loses nothing told; a power cut loses at most the
-    batch being told.
-
-    :meth:`batch` groups the operations of a batch of asks (64 parameter writes a trial) or tells
-    into one write under one hold of the file's lock."""
-
-    def __init__(self, file_path: str) -> None:
-        super().__init__(file_path)
-        self._pending: list[str] | None = None  # a batch's operations, JSON
-        self._file_logs = 0  # complete lines in the file while a batch holds the lock
-
-    def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        lines = [json.dumps(x, separators=(",", ":")) for x in logs]
-        if self._pending is not None:
-            self._pending.extend(lines)
-            return
-        with get_lock_file(self._lock), open(self._file_path, "ab") as fh:
-            fh.write(("\n".join(lines) + "\n").encode("utf-8"))
-
-    def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
-        if self._pending is None:
-            yield from super().read_logs(log_number_from)
-            return
-        if log_number_from < self._file_logs:  # no other process writes while the lock is held
-            yield from super().read_logs(log_number_from)
-        for line in self._pending[max(log_number_from - self._file_logs, 0):]:
-            yield json.loads(line)
-
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Hold the lock, keep the operations in memory (read back from there), and append them
-        in one write at the end, even when interrupted. Other processes' writes wait meanwhile;
-        their reads see the batch once it is written."""
-        if self._pending is not None:  # already in a batch
-            yield
-            return
-        with get_lock_file(self._lock):
-            known = max(self._log_number_offset)
-            self._file_logs = known + sum(1 for _ in super().read_logs(known))
-            self._pending = []
-            try:
-                yield
-            finally:
-                lines, self._pending = self._pending, None
-                if lines:
-                    encoded = [(line + "\n").encode("utf-8") for line in lines]
-                    with open(self._file_path, "ab") as fh:
-                        fh.write(b"".join(encoded))
-                    offset = self._log_number_offset  # where each line starts, for later reads
-                    for number, line in enumerate(encoded, self._file_logs):
-                        offset[number + 1] = offset[number] + len(line)
-
-    def sync(self) -> None:
-        """Flush the file to disk."""
-        fd = os.open(self._file_path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-class _BatchedRDBStorage(RDBStorage):
-    """Optuna's database storage, whose parameter writes :meth:`batch` groups into one
-    transaction. Optuna commits each parameter on its own: 64 transactions a trial, about 140 ms
-    on a local PostgreSQL (``benchmarks/storage.py``). The trial rows themselves, values and
-    attributes are written as Optuna writes them."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(url)
-        self._pending: list[tuple[Any, ...]] | None = None
-
-    def _set_trial_param(self, *args: Any) -> None:
-        if self._pending is not None:
-            self._pending.append(args)
-        else:
-            super()._set_trial_param(*args)
-
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Hold parameter writes in memory (a trial reads its own parameters from memory) and
-        commit them together at the end, even when interrupted."""
-        if self._pending is not None:
-            yield
-            return
-        self._pending = []
-        try:
-            yield
-        finally:
-            pending, self._pending = self._pending, None
-            if pending:
-                self._write_params(pending)
-
-    def _write_params(self, pending: list[tuple[Any, ...]]) -> None:
-        """Insert the parameters in one transaction, after Optuna's checks: each trial exists
-        and is running, and each distribution agrees with the study's."""
-        from optuna.distributions import check_distribution_compatibility, distribution_to_json
-        from optuna.storages._rdb import models
-
-        with _create_scoped_session(self.scoped_session, True) as session:
-            for trial_id in dict.fromkeys(args[0] for args in pending):
-                trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
-                self.check_trial_is_updatable(trial_id, trial.state)
-            rows = []
-            for trial_id, name, value, distribution, previous in pending:
-                if previous is not None:
-                    check_distribution_compatibility(previous, distribution)
-                rows.append(models.TrialParamModel(
-                    trial_id=trial_id, param_name=name, param_value=value,
-                    distribution_json=distribution_to_json(distribution),
-                ))
-            session.add_all(rows)
-
-    def sync(self) -> None:
-        """Nothing to do: every write is committed."""
-
-
-def _tell(study: optuna.Study, trial: optuna.Trial, values: Any = None,
-          state: TrialState | None = None) -> None:
-    """``study.tell`` without the deep copy of the told trial it returns (3 ms a trial with 64
-    parameters, and nothing here uses it)."""
-    _tell_with_warning(study, trial, values, state)
-
-
-class _JournalStorage(JournalStorage):
-    """Optuna's journal storage, whose asks find the study's waiting (enqueued) trials without
-    scanning every trial of the study, as Optuna's do on every ask: at 10,000 trials that scan
-    was most of the time spent asking. A trial is waiting only from its creation until it is
-    asked, so trials once seen not waiting are never looked at again."""
-
-    def __init__(self, backend: Any) -> None:
-        super().__init__(backend)
-        self._scanned: dict[int, int] = {}  # study -> how many of its trials were looked at
-        self._waiting: dict[int, list[int]] = {}  # study -> its trials that were waiting
-
-    def get_all_trials(
-        self, study_id: int, deepcopy: bool = True, states: Any = None
-    ) -> list[optuna.trial.FrozenTrial]:
-        if states is None or tuple(states) != (TrialState.WAITING,):
-            return super().get_all_trials(study_id, deepcopy, states)
-        with self._thread_lock:
-            self._sync_with_backend()
-            replay = self._replay_result
-            ids = replay._study_id_to_trial_ids.get(study_id)
-            if ids is None:
-                return super().get_all_trials(study_id, deepcopy, states)  # raises KeyError
-            waiting = self._waiting.get(study_id, []) + ids[self._scanned.get(study_id, 0):]
-            waiting = [i for i in waiting if replay._trials[i].state == TrialState.WAITING]
-            self._waiting[study_id], self._scanned[study_id] = waiting, len(ids)
-            trials = [replay._trials[i] for i in waiting]
-        return copy.deepcopy(trials) if deepcopy else trials
-
-
-def _storage(storage: Any, out: Path | None) -> tuple[Any, str, Any]:
-    """An Optuna storage, its printable URL (no password), and what groups a batch's writes and
-    syncs them once a batch (None: nothing to group)."""
-    from optuna.storages import BaseStorage, InMemoryStorage
-
-    if isinstance(storage, BaseStorage):
-        return storage, type(storage).__name__, None
-    if storage is None and out is None:
-        return InMemoryStorage(), "memory", None
-    text = str(storage) if storage is not None else ""
-    if storage is not None and "://" in text:
-        if text.startswith(("redis", "grpc")):
-            return text, _hide_password(text), None
-        rdb = _BatchedRDBStorage(text)
-        return _CachedStorage(rdb), _hide_password(text), rdb
-    if storage is None or text.endswith((".log", ".journal")):
-        path = out / "study.log" if storage is None else Path(text).expanduser().resolve()
-        backend = _JournalFile(str(path))
-        return _JournalStorage(backend), f"journal:{path}", backend
-    raise OptimizeError(
-        f"storage {text!r}: give an Optuna storage URL (sqlite:///FILE, postgresql://USER@HOST/DB) "
-        "or a journal file ending in .log"
-    )
-
-
-def _hide_password(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db``."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+# --- Manifest -------------------------------------------------------------------------------------
 
 
 def model_checksum(model: Any) -> str:
@@ -734,18 +363,6 @@ def _quiet_optuna() -> Iterator[None]:
         yield
     finally:
         optuna.logging.set_verbosity(level)
-
-
-def _open_study(storage: Any, name: str, directions: list[str]) -> optuna.Study:
-    """Create the study or join it. Workers started together race to create it in a database:
-    the loser's insert fails, and it joins the winner's study instead."""
-    for attempt in range(3):
-        try:
-            return optuna.create_study(storage=storage, study_name=name, directions=directions,
-                                       load_if_exists=True)
-        except (optuna.exceptions.DuplicatedStudyError, optuna.exceptions.StorageInternalError):
-            time.sleep(0.2 * (attempt + 1))
-    return optuna.load_study(study_name=name, storage=storage)
 
 
 def check_run_dir(out: str | os.PathLike) -> Path:
@@ -796,7 +413,7 @@ class _Run:
         self.study, self.space, self.worker, self.out = study, space, worker, out
         self.refresh_seconds = refresh_seconds
         self.columns = list(objective.columns)
-        self.records: dict[str, _Record] = {}
+        self.records: dict[str, Record] = {}
         self.seen_trials: set[int] = set()
         self.properties: dict[str, dict[str, Any]] = {}
         self.timer = _Timer()
@@ -811,12 +428,12 @@ class _Run:
     def sync(self) -> None:
         """Add the molecules told to the storage since the last sync (any worker's)."""
         with self.timer("storage_read"):
-            trials = self.study.get_trials(deepcopy=False, states=_FINISHED)
+            trials = self.study.get_trials(deepcopy=False, states=FINISHED)
         for trial in trials:
             if trial.number in self.seen_trials:
                 continue
             self.seen_trials.add(trial.number)
-            rec = _record_of(trial)
+            rec = record_of(trial)
             if rec is None:
                 continue
             known = self.records.get(rec.smiles)
@@ -853,20 +470,20 @@ class _Run:
         with self.timer("tell"):
             if smiles is None:
                 trial.set_user_attr("failure", failure)
-                _tell(self.study, trial, state=TrialState.FAIL)
+                tell(self.study, trial, state=TrialState.FAIL)
                 return
             rec = self.records[smiles]
             info = {"smiles": smiles, "oracle": oracle, "worker": self.worker, "time": time.time()}
             if oracle:
-                info = {**info, "row": {k: _plain(v) for k, v in rec.row.items()}}
+                info = {**info, "row": {k: plain(v) for k, v in rec.row.items()}}
             trial.set_user_attr("smiles", smiles)
             trial.set_user_attr(ATTR, info)
             values = self.values(rec.row)
             if values is None:
                 trial.set_user_attr("failure", str(rec.row.get("failure") or "no score"))
-                _tell(self.study, trial, state=TrialState.FAIL)
+                tell(self.study, trial, state=TrialState.FAIL)
             else:
-                _tell(self.study, trial, values)
+                tell(self.study, trial, values)
 
     # -- one batch --
 
@@ -924,14 +541,14 @@ class _Run:
         now = time.time()
         body = [c for c in self.columns if c != "smiles"]
         for smi, trial, row in zip(smiles, trials, table[body].to_dict("records"), strict=True):
-            self.records[smi] = _Record(smi, row, trial.number, self.worker, now)
+            self.records[smi] = Record(smi, row, trial.number, self.worker, now)
         self.calls_here += len(smiles)
 
     # -- outputs --
 
     def results(self) -> pd.DataFrame:
         """The results table with the chemist's properties (cached per molecule)."""
-        table = _table(list(self.records.values()), self.columns)
+        table = results_table(list(self.records.values()), self.columns)
         with self.timer("properties"):
             new = [s for s in table["smiles"] if s not in self.properties]
             if new:
@@ -985,9 +602,9 @@ class _Run:
         write_table(top, out / "top.csv")
         write_table(top, out / "top.sdf", "sdf")
         write_image(top.head(48), out / "top.png", legend=["score"] if "score" in top else None)
-        progress = _progress(list(self.records.values()))
+        progress = progress_table(list(self.records.values()))
         write_table(progress, out / "progress.csv")
-        _plot_progress(progress, out / "progress.png", self.campaign.name)
+        plot_progress(progress, out / "progress.png", self.campaign.name)
         if self.objective.multi_objective and len(table):
             write_table(pareto_front(table, self.objective), out / "pareto.csv")
 
@@ -1105,7 +722,7 @@ def optimize(
     if sampler is not None and not isinstance(sampler, str | optuna.samplers.BaseSampler):
         raise OptimizeError(f"sampler must be a name or an Optuna sampler, not {sampler!r}")
     out_dir = check_run_dir(out) if out is not None else None
-    storage_obj, storage_url, backend = _storage(storage, out_dir)
+    storage_obj, storage_url, backend = open_storage(storage, out_dir)
     if model is None or isinstance(model, str | os.PathLike):
         from molvae.trained import load_model
 
@@ -1138,7 +755,7 @@ def optimize(
     directions = list(objective.directions) if objective.multi_objective else ["maximize"]
 
     with _quiet_optuna():
-        st = _open_study(storage_obj, study_name, directions)
+        st = open_study(storage_obj, study_name, directions)
         if [d.name.lower() for d in st.directions] != directions:
             raise OptimizeError(
                 f"study {study_name!r} in {storage_url} optimizes {len(st.directions)} "
@@ -1256,7 +873,7 @@ def _write_manifest(
         sessions = list(json.loads(path.read_text(encoding="utf-8")).get("sessions", []))
     sessions.append(
         {
-            "started": _iso(time.time()),
+            "started": iso_time(time.time()),
             "worker": worker,
             "molecules_already_scored": start_calls,
             "budget": campaign.budget,
