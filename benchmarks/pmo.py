@@ -12,6 +12,9 @@ Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo`` and
 (QED of a lead subject to Tanimoto >= 0.4) is not, and has no published reference. Methods:
 
 - ``molvae-<sampler>``: :func:`molvae.optimize.optimize` on the campaign, one Optuna sampler;
+- ``molvae-<sampler>+screen<N>`` (``--methods molvae+screen --screen N``): the same, with N
+  random MOSES training molecules as seeds: screened first (N of the budget), and the search
+  starts from the best of them (a campaign's ``seeds_file`` + ``seeds_sample``);
 - ``prior``: molecules drawn from the model's prior, in order, without any feedback;
 - ``moses``: a seeded random order of the MOSES training set (PMO's "screening" baseline
   screens ZINC the same way).
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import logging
@@ -60,7 +64,7 @@ TASKS = {
     "celecoxib_rediscovery": ROOT / "optimize" / "celecoxib_rediscovery.toml",
     "lead_improvement": ROOT / "optimize" / "lead_improvement.toml",
 }
-METHODS = ("molvae", "prior", "moses")
+METHODS = ("molvae", "molvae+screen", "prior", "moses")
 #: PMO records the top-k curve every FREQ oracle calls.
 FREQ = 100
 
@@ -206,16 +210,21 @@ class Inputs:
 
 
 def run_molvae(
-    campaign: Path, *, sampler: str, seed: int, budget: int, model: Any, run_dir: Path
+    campaign: Path, *, sampler: str, seed: int, budget: int, model: Any, run_dir: Path,
+    seeds: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The optimizer on a campaign, in a fresh run directory; its molecules by trial (the order
-    of the oracle calls for one worker) and its ``timing.json``."""
+    of the oracle calls for one worker) and its ``timing.json``. ``seeds`` are screened first
+    (scored as the first trials; the search starts from the best of them)."""
     from molvae.optimize import optimize
 
     if run_dir.exists():  # a study left there would be resumed: its wall time would be wrong
         shutil.rmtree(run_dir)
+    resolved = load_campaign(campaign)
+    if seeds:
+        resolved = dataclasses.replace(resolved, seeds=tuple(seeds))
     table = optimize(
-        campaign, budget=budget, seed=seed, sampler=sampler, model=model, out=run_dir,
+        resolved, budget=budget, seed=seed, sampler=sampler, model=model, out=run_dir,
         progress=False,
     )
     timing = json.loads((run_dir / "timing.json").read_text(encoding="utf-8"))
@@ -258,12 +267,17 @@ def score_in_order(campaign: Path, smiles: list[str]) -> pd.DataFrame:
 # --- Runs -----------------------------------------------------------------------------------------
 
 
-def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | None) -> list[str]:
-    """``molvae`` expands to ``molvae-<sampler>`` (default: the campaign's sampler)."""
+def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | None,
+                 screen: int = 0) -> list[str]:
+    """``molvae`` expands to ``molvae-<sampler>`` (default: the campaign's sampler),
+    ``molvae+screen`` to ``molvae-<sampler>+screen<N>``."""
     names = []
     for method in methods:
         if method == "molvae":
             names += [f"molvae-{s}" for s in (samplers or [load_campaign(TASKS[task]).sampler])]
+        elif method == "molvae+screen":
+            names += [f"molvae-{s}+screen{screen}"
+                      for s in (samplers or [load_campaign(TASKS[task]).sampler])]
         else:
             names.append(method)
     return names
@@ -276,12 +290,14 @@ def run_one(
     campaign = TASKS[task]
     timing = None
     model = inputs.model() if method != "moses" else None  # loaded outside the timed part
-    train = inputs.moses() if method == "moses" else []
+    sampler, _, screen = method.removeprefix("molvae-").partition("+screen")
+    train = inputs.moses() if method == "moses" or screen else []
     start = time.perf_counter()
     if method.startswith("molvae-"):
         table, timing = run_molvae(
-            campaign, sampler=method.removeprefix("molvae-"), seed=seed, budget=budget,
-            model=model, run_dir=workdir / task / method / f"seed{seed}",
+            campaign, sampler=sampler, seed=seed, budget=budget, model=model,
+            run_dir=workdir / task / method / f"seed{seed}",
+            seeds=moses_smiles(train, int(screen), seed) if screen else (),
         )
     elif method == "prior":
         table = score_in_order(campaign, prior_smiles(model, budget, seed))
@@ -308,7 +324,7 @@ def run_all(args: argparse.Namespace, workdir: Path) -> None:
     """Every (task, method, seed) not yet recorded (or all, with ``--force``)."""
     inputs = Inputs(args.model, args.moses)
     for task in args.tasks:
-        for method in method_names(task, args.methods, args.sampler):
+        for method in method_names(task, args.methods, args.sampler, args.screen):
             for seed in args.seeds:
                 path = args.out / task / method / f"seed{seed}.json"
                 if path.exists() and not args.force:
@@ -483,10 +499,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tasks", type=lambda v: _names(v, list(TASKS), "task"),
                         default=list(TASKS), help="comma list (default: all four)")
     parser.add_argument("--methods", type=lambda v: _names(v, METHODS, "method"),
-                        default=list(METHODS), help="comma list of molvae, prior, moses")
+                        default=["molvae", "prior", "moses"],
+                        help="comma list of molvae, molvae+screen, prior, moses")
     parser.add_argument("--sampler", type=lambda v: _names(v, SAMPLERS, "sampler"), default=None,
                         help="comma list; each is a method molvae-<sampler> (default: the "
                              "campaign's)")
+    parser.add_argument("--screen", type=int, default=1000,
+                        help="molvae+screen: MOSES molecules screened first (seeds of the search)")
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--moses", type=Path, default=ROOT / "datasets/moses/train.csv.gz")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/pmo"))

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
+import numpy as np
+
 from molvae import chem
 from molvae.errors import MolVAEError
 from molvae.objectives import (
@@ -110,6 +112,8 @@ class Campaign:
         seeds: starting SMILES (inline ones, then those of ``seeds_file``, duplicates dropped);
             encoded, enqueued as first trials, and the centres of the trust region.
         seeds_file: the file the extra seeds came from (absolute), for the record.
+        seeds_sample: how many seeds were drawn at random (by ``seed``) from ``seeds_file``, a
+            library to screen before the search (``None``: all of them).
         trust_region: search within this radius (in prior standard deviations) of the encoded
             seeds; ``None``: the prior box.
         source: the file this came from (messages only; not compared).
@@ -129,6 +133,7 @@ class Campaign:
     diversity: Diversity = field(default_factory=Diversity)
     seeds: tuple[str, ...] = ()
     seeds_file: str | None = None
+    seeds_sample: int | None = None
     trust_region: float | None = None
     source: str = field(default="<campaign>", compare=False)
 
@@ -157,6 +162,8 @@ class Campaign:
         }
         if self.seeds_file is not None:
             settings["seeds_file"] = self.seeds_file
+        if self.seeds_sample is not None:
+            settings["seeds_sample"] = self.seeds_sample
         if self.trust_region is not None:
             settings["trust_region"] = self.trust_region
         return {"campaign": settings, **self.objective().to_dict()}
@@ -254,6 +261,7 @@ _CAMPAIGN_KEYS: dict[str, tuple[Any, bool]] = {
     "top_k": (int, False),
     "seeds": (tuple[str, ...], False),
     "seeds_file": (str, False),
+    "seeds_sample": (int, False),
     "trust_region": (float, False),
     "diversity": (dict, False),
 }
@@ -454,7 +462,8 @@ class _Reader:
     # -- the settings --
 
     def check_setting(self, key: str, value: Any, path: str) -> None:
-        limits = {"budget": 1, "batch_size": 1, "top_k": 1, "seed": 0, "max_per_scaffold": 0}
+        limits = {"budget": 1, "batch_size": 1, "top_k": 1, "seed": 0, "max_per_scaffold": 0,
+                  "seeds_sample": 1}
         if key in limits and value < limits[key]:
             raise self.error(path, f"must be at least {limits[key]} (got {value})")
         if key == "trust_region" and not value > 0:
@@ -477,26 +486,45 @@ class _Reader:
         for i, smiles in enumerate(seeds, 1):
             if chem.canonical_smiles(smiles) is None:
                 raise self.error(f"campaign.seeds[{i}]", f"invalid SMILES {smiles!r}")
+        if "seeds_sample" in settings and "seeds_file" not in settings:
+            raise self.error("campaign.seeds_sample", "draws from seeds_file: give seeds_file too")
         seeds_file = None
         if "seeds_file" in settings:
             file = Path(settings["seeds_file"]).expanduser()
             file = (file if file.is_absolute() else self.base_dir / file).resolve()
-            try:
-                lines = file.read_text(encoding="utf-8").splitlines()
-            except (OSError, UnicodeDecodeError) as err:
-                message = f"cannot read {str(file)!r}: {err}"
-                raise self.error("campaign.seeds_file", message) from err
-            for number, line in enumerate(lines, 1):
-                words = line.split()
-                if not words or words[0].startswith("#"):  # blank or a comment ("C#N" is not)
-                    continue
-                if chem.canonical_smiles(words[0]) is None:
+            rows = self.seed_rows(file)
+            if "seeds_sample" in settings and settings["seeds_sample"] < len(rows):
+                rng = np.random.default_rng(settings.get("seed", 0))
+                picked = rng.choice(len(rows), settings["seeds_sample"], replace=False)
+                rows = [rows[i] for i in sorted(picked)]
+            for number, smiles in rows:
+                if chem.canonical_smiles(smiles) is None:
                     raise self.error(
-                        "campaign.seeds_file", f"{file} line {number}: invalid SMILES {words[0]!r}"
+                        "campaign.seeds_file", f"{file} line {number}: invalid SMILES {smiles!r}"
                     )
-                seeds.append(words[0])
+                seeds.append(smiles)
             seeds_file = str(file)
         return tuple(dict.fromkeys(seeds)), seeds_file
+
+    def seed_rows(self, file: Path) -> list[tuple[int, str]]:
+        """``(line, SMILES)`` of a seeds file: a CSV/TSV by its SMILES column, a gzipped file as
+        ``molvae train`` reads it, else the first word of each line (blank and ``#`` lines
+        skipped)."""
+        from molvae.data import DataError, iter_smiles
+
+        try:
+            suffixes = [x.lower() for x in file.suffixes]
+            if {".csv", ".tsv", ".gz"} & set(suffixes):
+                return [(n, smi) for n, smi in iter_smiles(file) if smi]
+            lines = file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError, DataError) as err:
+            raise self.error("campaign.seeds_file", f"cannot read {str(file)!r}: {err}") from err
+        rows = []
+        for number, line in enumerate(lines, 1):
+            words = line.split()
+            if words and not words[0].startswith("#"):  # blank or a comment ("C#N" is not)
+                rows.append((number, words[0]))
+        return rows
 
     def campaign(self, data: Mapping[str, Any]) -> Campaign:
         if not isinstance(data, Mapping):
@@ -559,7 +587,8 @@ class _Reader:
         self.build_objective(components, filters, aggregate, objectives)  # names, weights...
         plain = {
             k: settings[k]
-            for k in ("description", "seed", "budget", "batch_size", "top_k", "trust_region")
+            for k in ("description", "seed", "budget", "batch_size", "top_k", "trust_region",
+                      "seeds_sample")
             if k in settings
         }
         return Campaign(

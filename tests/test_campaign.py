@@ -3,6 +3,7 @@ error message naming the file, the key and the valid choices."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import textwrap
@@ -379,6 +380,28 @@ def test_bad_smarts_and_smiles(tmp_path):
     )
     message = error_of(tmp_path, MINIMAL.replace('name = "t"', 'name = "t"\nseeds_file = "no.smi"'))
     assert message.startswith("campaign.seeds_file: cannot read ")
+
+
+def test_seeds_sample_screens_a_reproducible_sample_of_a_library(tmp_path):
+    library = [f"C{'C' * i}O" for i in range(40)]
+    with gzip.open(tmp_path / "lib.csv.gz", "wt") as fh:
+        fh.write("id,SMILES\n" + "".join(f"{i},{s}\n" for i, s in enumerate(library)))
+    text = MINIMAL.replace('name = "t"', 'name = "t"\nseed = 4\nseeds = ["c1ccccc1"]\n'
+                           'seeds_file = "lib.csv.gz"\nseeds_sample = 5')
+    campaign = load_campaign(write(tmp_path, text))
+    assert campaign.seeds[0] == "c1ccccc1" and len(campaign.seeds) == 6
+    assert set(campaign.seeds[1:]) <= set(library)
+    assert load_campaign(write(tmp_path, text)).seeds == campaign.seeds  # same seed, same sample
+    other = load_campaign(write(tmp_path, text.replace("seed = 4", "seed = 5")))
+    assert other.seeds != campaign.seeds
+    again = parse_campaign(json.loads(json.dumps(campaign.to_dict())), base_dir=tmp_path)
+    assert again == campaign  # the manifest's campaign reads back to the same seeds
+    everything = load_campaign(write(tmp_path, text.replace("seeds_sample = 5", "")))
+    assert len(everything.seeds) == 41
+    message = error_of(tmp_path, MINIMAL.replace('name = "t"', 'name = "t"\nseeds_sample = 5'))
+    assert message == "campaign.seeds_sample: draws from seeds_file: give seeds_file too"
+    message = error_of(tmp_path, text.replace("seeds_sample = 5", "seeds_sample = 0"))
+    assert message == "campaign.seeds_sample: must be at least 1 (got 0)"
 
 
 def test_bad_python_path(tmp_path):
