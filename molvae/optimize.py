@@ -780,8 +780,7 @@ def optimize(
             )
             sampler_record = {"name": campaign.sampler, "seed": sampler_seed}
         if space.seeds_w is not None:
-            for w in space.seeds_w:
-                st.enqueue_trial(space.params(w), skip_if_exists=True)
+            _enqueue_seeds(st, space, backend)
 
         run = _Run(campaign, objective, model, st, space, worker_name, out_dir, refresh_seconds)
         run.backend = backend
@@ -798,6 +797,27 @@ def optimize(
     if out_dir is not None:
         _write_timing(out_dir, run, time.perf_counter() - timer_start, start_calls)
     return table
+
+
+def _enqueue_seeds(study: optuna.Study, space: SearchSpace, backend: Any) -> None:
+    """Enqueue each seed's latent point unless the study already holds it (a resumed run,
+    another worker), in one batch of writes. Optuna's ``skip_if_exists`` compares every
+    parameter of every trial one by one: minutes for a thousand seeds."""
+    names = space.names
+    known = []
+    for trial in study.get_trials(deepcopy=False):
+        params = trial.params or trial.system_attrs.get("fixed_params", {})
+        if all(n in params for n in names):
+            known.append([params[n] for n in names])
+    known_w = np.array(known, dtype=np.float64).reshape(-1, len(names))
+    with backend.batch() if backend is not None else contextlib.nullcontext():
+        for w in space.seeds_w:
+            params = space.params(w)
+            point = np.array([params[n] for n in names])
+            if len(known_w) and np.isclose(known_w, point).all(axis=1).any():
+                continue
+            study.enqueue_trial(params)
+            known_w = np.vstack([known_w, point])
 
 
 def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:

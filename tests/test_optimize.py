@@ -201,6 +201,25 @@ def test_seeds_are_enqueued_first_inside_the_trust_region(tiny_model, small_smil
         assert (x >= lower - 1e-6).all() and (x <= upper + 1e-6).all()
 
 
+def test_seeds_are_enqueued_once_across_resumes(tiny_model, small_smiles, tmp_path):
+    seeds = small_smiles[:5]
+    campaign = loads_campaign(textwrap.dedent(f"""
+        [campaign]
+        name = "screen"
+        batch_size = 4
+        seeds = {json.dumps(seeds)}
+        [[component]]
+        kind = "qed"
+    """))
+    optimize(campaign, budget=3, model=tiny_model, out=tmp_path)  # stops with seeds waiting
+    optimize(campaign, budget=12, model=tiny_model, out=tmp_path)
+    trials = _load(tmp_path / "study.log", "screen").get_trials(deepcopy=False)
+    enqueued = [t for t in trials if "fixed_params" in t.system_attrs]
+    assert len(enqueued) == 5  # not again on resume
+    assert [t.number for t in enqueued] == list(range(5))  # and asked first, in order
+    assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
+
+
 def test_a_seed_the_model_does_not_reconstruct_is_named(tiny_model, small_smiles, caplog):
     seeds = small_smiles[:6]
     decoded = [smi for _, smi in tiny_model.decode_latents(tiny_model.encode_latents(seeds).z)]
