@@ -2,10 +2,14 @@
 "Sample efficiency matters", NeurIPS Datasets and Benchmarks): how good are the best molecules
 found, and how soon, within a budget of unique molecules scored (oracle calls).
 
-    python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 3 4
+    python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 3 4 \
+        --tasks qed,osimertinib_mpo,celecoxib_rediscovery
+    python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 --tasks lead_improvement
+    python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 --methods molvae+screen \
+        --screen 1000 --tasks qed,osimertinib_mpo,celecoxib_rediscovery
 
-reproduces the README numbers (60 runs of 10,000 molecules: 4 tasks x 3 methods x 5 seeds;
-each finished run is one JSON file, so an interrupted benchmark resumes where it stopped).
+reproduce the README numbers (about 80 minutes on 2 cores; each finished run is one JSON file,
+so an interrupted benchmark resumes where it stopped).
 
 Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo`` and
 ``celecoxib_rediscovery`` are PMO oracles (GuacaMol's objectives); ``lead_improvement``
