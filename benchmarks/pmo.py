@@ -8,8 +8,8 @@ found, and how soon, within a budget of unique molecules scored (oracle calls).
     python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 --methods molvae+screen \
         --screen 1000 --tasks qed,osimertinib_mpo,celecoxib_rediscovery
 
-reproduce the README numbers (about 80 minutes on 2 cores; each finished run is one JSON file,
-so an interrupted benchmark resumes where it stopped).
+reproduce the README numbers (2 to 5 minutes per optimizer run on 2 cores; each finished run
+is one JSON file, so an interrupted benchmark resumes where it stopped).
 
 Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo`` and
 ``celecoxib_rediscovery`` are PMO oracles (GuacaMol's objectives); ``lead_improvement``
