@@ -48,6 +48,13 @@ def one_run(budget: int, seed: int, source: Path | None, work: Path) -> dict[str
     return {"wall_s": wall, "timing": timing, "journal_bytes": (out / "study.log").stat().st_size}
 
 
+def _revision(checkout: Path) -> str:
+    """The measured code as a git commit (a path would only mean something on this machine)."""
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return f"commit {done.stdout.strip()}" if done.returncode == 0 else "unknown revision"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budget", type=int, default=10_000)
@@ -70,7 +77,7 @@ def main() -> None:
     sampler = [r["timing"].get("sampler_s") for r in runs]
     summary = {
         "command": " ".join(sys.argv),
-        "source": str(args.source) if args.source else "this checkout",
+        "source": _revision(args.source or ROOT),
         "budget": args.budget,
         "repeats": args.repeats,
         "wall_s": statistics.median(r["wall_s"] for r in runs),

@@ -804,20 +804,21 @@ def _enqueue_seeds(study: optuna.Study, space: SearchSpace, backend: Any) -> Non
     another worker), in one batch of writes. Optuna's ``skip_if_exists`` compares every
     parameter of every trial one by one: minutes for a thousand seeds."""
     names = space.names
-    known = []
+
+    def key(params: dict[str, float]) -> tuple[float, ...]:
+        return tuple(round(params[n], 9) for n in names)
+
+    known = set()
     for trial in study.get_trials(deepcopy=False):
         params = trial.params or trial.system_attrs.get("fixed_params", {})
         if all(n in params for n in names):
-            known.append([params[n] for n in names])
-    known_w = np.array(known, dtype=np.float64).reshape(-1, len(names))
+            known.add(key(params))
     with backend.batch() if backend is not None else contextlib.nullcontext():
         for w in space.seeds_w:
             params = space.params(w)
-            point = np.array([params[n] for n in names])
-            if len(known_w) and np.isclose(known_w, point).all(axis=1).any():
-                continue
-            study.enqueue_trial(params)
-            known_w = np.vstack([known_w, point])
+            if key(params) not in known:
+                study.enqueue_trial(params)
+                known.add(key(params))
 
 
 def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:
