@@ -23,6 +23,7 @@ import pandas as pd
 import rdkit
 
 from molvae import properties
+from molvae.alerts import alert_screen
 
 
 def main() -> None:
@@ -41,7 +42,7 @@ def main() -> None:
     workers = args.workers or os.cpu_count() or 1
     load_before = os.getloadavg()
     t = time.perf_counter()
-    properties._screen()  # catalogs and alert patterns, built once per process
+    alert_screen()  # catalogs and alert patterns, built once per process
     startup = time.perf_counter() - t
 
     seconds, serial_rates = [], []

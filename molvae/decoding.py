@@ -6,16 +6,15 @@ runs in worker processes while the main process decodes the next batch of latent
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from multiprocessing import get_context
-from multiprocessing.pool import AsyncResult, Pool
+from concurrent.futures import Future
 
 import numpy as np
 import selfies as sf
 
 from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.vocab import Vocabulary, selfies_constraints
+from molvae.workers import WorkerPool, worker_count
 
 #: ``(selfies, canonical_smiles)``; the SMILES is ``None`` when the molecule is empty.
 Decoded = tuple[str, str | None]
@@ -52,7 +51,8 @@ class MoleculeDecoder:
     """Decodes token batches to molecules, in worker processes when ``workers`` > 1.
 
     Use as a context manager; :meth:`submit` returns at once so the caller can overlap the
-    network's work with decoding, :meth:`decode` blocks.
+    network's work with decoding, :meth:`decode` blocks. The workers live as long as the block;
+    one that dies makes the pending results raise :class:`~molvae.errors.MolVAEError`.
 
     >>> from molvae.vocab import Vocabulary
     >>> vocab = Vocabulary.build(["[C]", "[O]"], max_len=4)
@@ -63,23 +63,18 @@ class MoleculeDecoder:
 
     def __init__(self, vocab: Vocabulary, workers: int | None = None) -> None:
         self.vocab = vocab
-        self.workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-        self._pool: Pool | None = None
+        self.workers = worker_count(workers)
+        self._pool: WorkerPool | None = None
 
     def __enter__(self) -> MoleculeDecoder:
         if self.workers > 1:
-            ctx = get_context("spawn" if os.name == "nt" else "fork")
-            self._pool = ctx.Pool(
-                self.workers,
-                initializer=_init_worker,
-                initargs=(self.vocab,),
-            )
+            self._pool = WorkerPool(self.workers, initializer=_init_worker,
+                                    initargs=(self.vocab,))
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.close()
             self._pool = None
 
     def submit(self, tokens: np.ndarray) -> _Pending:
@@ -88,7 +83,8 @@ class MoleculeDecoder:
             with selfies_constraints(self.vocab.constraints):
                 return _Pending(done=tokens_to_molecules(tokens, self.vocab))
         chunks = np.array_split(tokens, min(len(tokens), self.workers * 2) or 1)
-        return _Pending(parts=[self._pool.apply_async(_decode_chunk, (c,)) for c in chunks])
+        pool = self._pool
+        return _Pending(parts=[pool.submit(_decode_chunk, c) for c in chunks], pool=pool)
 
     def decode(self, tokens: np.ndarray) -> list[Decoded]:
         """Decode ``tokens`` (N, T) and wait for the result."""
@@ -96,13 +92,22 @@ class MoleculeDecoder:
 
 
 class _Pending:
+    """A batch being decoded: the result itself, or its chunks' futures in a pool."""
+
     def __init__(self, done: list[Decoded] | None = None,
-                 parts: list[AsyncResult] | None = None) -> None:
-        self._done, self._parts = done, parts
+                 parts: list[Future[list[Decoded]]] | None = None,
+                 pool: WorkerPool | None = None) -> None:
+        self._done, self._parts, self._pool = done, parts, pool
 
     def get(self) -> list[Decoded]:
+        """The decoded batch, in order (waits for it).
+
+        Raises:
+            MolVAEError: a worker process died.
+        """
         if self._done is None:
-            self._done = [m for part in self._parts or [] for m in part.get()]
+            pool = self._pool
+            self._done = [m for part in self._parts or [] for m in pool.result(part)]
         return self._done
 
 

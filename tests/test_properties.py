@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from rdkit import Chem
 
-from molvae import chem, properties
+from molvae import alerts, chem, properties
 
 DATA = Path(__file__).parent / "data"
 
@@ -168,7 +168,7 @@ def test_table_equals_the_chem_verbs(table: pd.DataFrame) -> None:
 
 
 def test_fast_paths_equal_rdkit_unrounded() -> None:
-    screen = properties._screen()
+    screen = alerts.alert_screen()
     for smiles in ALERT_RICH + ODD:
         m = chem.to_mol(smiles)
         assert properties._sa_score(Chem.Mol(m)) == chem.sa_score(m), smiles
@@ -180,13 +180,13 @@ def test_fast_paths_equal_rdkit_unrounded() -> None:
 def test_screen_verdicts_agree_with_rdkit_match() -> None:
     """Wherever the screen decides if a query atom (bond) can match a molecule atom (bond), RDKit's
     own Atom.Match / Bond.Match decides the same: the screen never rules out a real match."""
-    screen = properties._screen()
+    screen = alerts.alert_screen()
     atoms, bonds = {}, {}  # tree -> one query atom / bond with it
     for pattern in screen.patterns:
         for a in pattern.GetAtoms():
-            atoms.setdefault(properties._parse_query(a.DescribeQuery()), a)
+            atoms.setdefault(alerts._parse_query(a.DescribeQuery()), a)
         for b in pattern.GetBonds():
-            bonds.setdefault(properties._parse_query(b.DescribeQuery()), b)
+            bonds.setdefault(alerts._parse_query(b.DescribeQuery()), b)
     decided = 0
     for smiles in ALERT_RICH + ODD:
         m = chem.to_mol(smiles)
@@ -197,14 +197,14 @@ def test_screen_verdicts_agree_with_rdkit_match() -> None:
                 a.GetIsotope(), a.GetTotalDegree(), a.GetDegree(), rings.NumAtomRings(a.GetIdx()),
             )  # fmt: skip
             for tree, query in atoms.items():
-                verdict = properties._verdict(tree, sig)
+                verdict = alerts._verdict(tree, sig)
                 if verdict is not None:
                     decided += 1
                     assert verdict == query.Match(a), (smiles, a.GetIdx(), query.DescribeQuery())
         for b in m.GetBonds():
             sig = (int(b.GetBondType()), b.IsInRing())
             for tree, query in bonds.items():
-                verdict = properties._verdict(tree, sig)
+                verdict = alerts._verdict(tree, sig)
                 if verdict is not None:
                     decided += 1
                     assert verdict == query.Match(b), (smiles, b.GetIdx(), query.DescribeQuery())
@@ -285,3 +285,33 @@ def test_lipinski_violations_count_each_rule() -> None:
 def test_unknown_catalog_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown alert catalog"):
         chem.filter_catalog("tox21")
+
+
+# --- qed_sa_alerts: the same engine for scoring ---------------------------------------------
+def test_qed_sa_alerts_equal_the_chem_verbs_unrounded() -> None:
+    inputs = [*FIXTURE, None, "not a molecule", chem.to_mol("CCO")]
+    got = properties.qed_sa_alerts(inputs)
+    assert got.qed.dtype == got.sa.dtype == np.float64 and len(got.qed) == len(inputs)
+    for i, item in enumerate(inputs):
+        m = chem.to_mol(item)
+        if m is None:
+            assert math.isnan(got.qed[i]) and math.isnan(got.sa[i]), item
+            assert got.pains[i] is None and got.brenk[i] is None, item
+            continue
+        assert got.qed[i] == chem.qed(m) and got.sa[i] == chem.sa_score(m), item
+        assert got.pains[i] == chem.alerts(m, "pains"), item
+        assert got.brenk[i] == chem.alerts(m, "brenk"), item
+
+
+def test_qed_sa_alerts_in_workers_equal_in_process() -> None:
+    inputs = [*FIXTURE[:30], None, *ALERT_RICH]
+    serial = properties.qed_sa_alerts(inputs)
+    parallel = properties.qed_sa_alerts(inputs, workers=2, min_parallel=0)
+    np.testing.assert_array_equal(serial.qed, parallel.qed)
+    np.testing.assert_array_equal(serial.sa, parallel.sa)
+    assert serial.pains == parallel.pains and serial.brenk == parallel.brenk
+
+
+def test_qed_sa_alerts_of_nothing() -> None:
+    got = properties.qed_sa_alerts([])
+    assert got.qed.shape == (0,) and got.pains == [] and got.brenk == []
