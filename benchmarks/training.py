@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from molvae.data import dataset_vocabulary, default_cache_dir, encode, prepare
+from molvae.data import default_cache_dir, prepare
 from molvae.model import VAE, VAEConfig
+from molvae.tokens import dataset_vocabulary, encode
 from molvae.train import TrainConfig, vae_loss
 
 try:

@@ -1,39 +1,36 @@
-"""Reading SMILES files, preparing them for the model (in parallel) and caching the result.
+"""Preparing a SMILES file for the model, on all cores, and caching the result.
 
-Flow: a ``.csv``/``.smi``/``.txt`` file (gzipped or not) -> rows of SMILES -> RDKit canonical SMILES
-+ SELFIES + head properties (``prepare``, all cores, cached by the file's hash) -> token ids under a
-vocabulary (``encode``, cached by file hash and alphabet). A bad row is skipped and counted,
-optionally written to a rejects file; it never stops a run.
+Flow: a SMILES file (``molvae.smiles_file``) -> rows of SMILES -> RDKit canonical SMILES + SELFIES
++ head properties (``prepare``, cached by the file's hash) -> token ids under a vocabulary
+(``molvae.tokens.encode``, cached beside it). A bad row is skipped and counted, optionally written
+to a rejects file; it never stops a run.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import json
 import logging
 import os
-import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import selfies as sf
 
 from molvae.chem import PROPERTY_NAMES, canonical_smiles, properties, without_rdkit_log
-from molvae.errors import DataError, VocabularyError
+from molvae.errors import DataError
 from molvae.io import atomic_write_bytes, atomic_write_text
-from molvae.vocab import Vocabulary, default_constraints, selfies_constraints
+from molvae.smiles_file import iter_smiles
+from molvae.vocab import default_constraints, selfies_constraints
+from molvae.workers import map_chunks, worker_count
 
 log = logging.getLogger(__name__)
 
-#: Column names recognised as holding SMILES (compared case-insensitively).
-SMILES_COLUMNS = ("smiles", "canonical_smiles", "smi", "mol", "molecule")
 #: Bump when the prepared-data layout changes, so stale caches are not reused.
 CACHE_VERSION = 1
 
@@ -67,66 +64,6 @@ class Report:
         )
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    with open(path, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    if gz:
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
-
-
-def _is_delimited(path: Path) -> bool:
-    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
-    return bool(suffixes) and suffixes[-1] in (".csv", ".tsv")
-
-
-def iter_smiles(path: str | Path, column: str | None = None) -> Iterator[tuple[int, str]]:
-    """Yield ``(row_number, smiles)`` from a SMILES file, streaming (row 1 is the first data row).
-
-    ``.csv``/``.tsv`` files need a header; the SMILES column is ``column`` or the first header
-    matching ``SMILES_COLUMNS``. Other files (``.smi``, ``.txt``) hold one molecule per line, SMILES
-    first, optionally after a ``smiles`` header line.
-
-    Raises:
-        DataError: the file is missing or has no SMILES column.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    with _open_text(path) as fh:
-        if _is_delimited(path):
-            delimiter = "\t" if ".tsv" in [s.lower() for s in path.suffixes] else ","
-            reader = csv.reader(fh, delimiter=delimiter)
-            header = next(reader, None)
-            if header is None:
-                return
-            idx = _find_column(path, header, column)
-            for row_no, row in enumerate(reader, start=1):
-                yield row_no, row[idx] if idx < len(row) else ""
-        else:
-            for row_no, line in enumerate(fh, start=1):
-                parts = line.split()
-                token = parts[0] if parts else ""
-                if row_no == 1 and token.lower() in SMILES_COLUMNS:
-                    continue
-                yield row_no, token
-
-
-def _find_column(path: Path, header: list[str], column: str | None) -> int:
-    names = [h.strip() for h in header]
-    if column is not None:
-        if column not in names:
-            raise DataError(f"{path}: no column {column!r}; columns are {names}")
-        return names.index(column)
-    for i, name in enumerate(names):
-        if name.lower() in SMILES_COLUMNS:
-            return i
-    raise DataError(
-        f"{path}: no SMILES column among {names}; name one with --smiles-column "
-        f"(recognised automatically: {', '.join(SMILES_COLUMNS)})"
-    )
-
-
 def has_properties(index: int, fraction: float) -> bool:
     """Whether molecule ``index`` gets head properties: a fixed pseudo-random ``fraction`` of
     them, the same in every run (QED and SA cost ~5x the rest of preparation).
@@ -139,19 +76,23 @@ def has_properties(index: int, fraction: float) -> bool:
     return (index * 2654435761) % 2**32 < fraction * 2**32
 
 
-def _prepare_one(item: tuple[int, str]) -> tuple[int, str, str] | Reject:
-    row, smiles = item
+def _prepare_chunk(items: list[tuple[int, str]]) -> list[tuple[int, str, str] | Reject]:
+    """Canonical SMILES and SELFIES of ``(row, smiles)`` items, or why a row cannot be used."""
+    with without_rdkit_log():
+        return [_prepare_one(row, smiles) for row, smiles in items]
+
+
+def _prepare_one(row: int, smiles: str) -> tuple[int, str, str] | Reject:
     if not smiles.strip():
         return Reject(row, smiles, "empty")
-    with without_rdkit_log():
-        canon = canonical_smiles(smiles)
-        if canon is None:
-            return Reject(row, smiles, "invalid SMILES")
-        try:
-            selfies = sf.encoder(canon, strict=True)
-        except sf.EncoderError as exc:
-            return Reject(row, smiles, f"not encodable as SELFIES: {exc}")
-        return (row, canon, selfies)
+    canon = canonical_smiles(smiles)
+    if canon is None:
+        return Reject(row, smiles, "invalid SMILES")
+    try:
+        selfies = sf.encoder(canon, strict=True)
+    except sf.EncoderError as exc:
+        return Reject(row, smiles, f"not encodable as SELFIES: {exc}")
+    return (row, canon, selfies)
 
 
 def _init_worker(constraints: dict[str, int]) -> None:
@@ -168,21 +109,6 @@ class Prepared:
     report: Report
     data_hash: str
     cache: Path | None = None  # this file's cache folder, when caching
-
-
-def dataset_vocabulary(prepared: Prepared) -> Vocabulary:
-    """The vocabulary of a prepared data set (see :func:`build_vocabulary`), cached beside it:
-    scanning 1.6 M SELFIES takes ~20 s, loading the result milliseconds."""
-    path = prepared.cache / "vocabulary.json" if prepared.cache is not None else None
-    if path is not None and path.is_file():
-        try:
-            return Vocabulary.from_dict(json.loads(path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("ignoring unreadable cache %s: %s", path, exc)
-    vocab = build_vocabulary(prepared.selfies)
-    if path is not None:
-        atomic_write_text(path, json.dumps(vocab.to_dict()))
-    return vocab
 
 
 def file_hash(path: str | Path, column: str | None = None) -> str:
@@ -229,7 +155,7 @@ def prepare(
         raise DataError(f"{path}: the file holds no rows")
     digest = file_hash(path, column)
     cache = Path(cache_dir) / f"prepared-{digest[:24]}" if cache_dir else None
-    workers = workers or os.cpu_count() or 1
+    workers = worker_count(workers)
     molecules = _load_molecules(cache, digest) if cache is not None else None
     if molecules is not None:
         log.info("%s: loaded prepared molecules from cache %s", path, cache)
@@ -252,18 +178,15 @@ def _prepare_molecules(
     report = Report()
     smiles: list[str] = []
     selfies: list[str] = []
-    items = iter_smiles(path, column)
-    with selfies_constraints(constraints):
-        if workers > 1:
-            ctx = get_context("spawn" if os.name == "nt" else "fork")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(constraints,)) as pool:
-                _collect(pool.imap(_prepare_one, items, chunksize=1000), report, smiles, selfies)
-        else:
-            _collect(map(_prepare_one, items), report, smiles, selfies)
+    with selfies_constraints(constraints):  # in this process; workers get them at start
+        results = map_chunks(_prepare_chunk, iter_smiles(path, column), workers=workers,
+                             chunk_size=1000, initializer=_init_worker, initargs=(constraints,))
+        _collect(results, report, smiles, selfies)
     return smiles, selfies, report
 
 
-def _collect(results, report: Report, smiles: list[str], selfies: list[str]) -> None:
+def _collect(results: Iterable[tuple[int, str, str] | Reject], report: Report, smiles: list[str],
+             selfies: list[str]) -> None:
     for res in results:
         report.rows += 1
         if isinstance(res, Reject):
@@ -338,102 +261,29 @@ def _cached_properties(
     return props
 
 
-def _properties_of(smiles: str) -> tuple[float, float, float]:
+def _properties_chunk(smiles: list[str]) -> list[tuple[float, float, float]]:
     with without_rdkit_log():
-        return properties(smiles)
+        return [properties(s) for s in smiles]
 
 
 def compute_properties(smiles: list[str], *, workers: int | None = None) -> np.ndarray:
-    """Head properties (N, 3) of SMILES, on ``workers`` processes; NaN rows where RDKit fails."""
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(smiles) > 1000:
-        ctx = get_context("spawn" if os.name == "nt" else "fork")
-        with ctx.Pool(workers) as pool:
-            rows = pool.map(_properties_of, smiles, chunksize=500)
-    else:
-        rows = [_properties_of(s) for s in smiles]
+    """Head properties (N, 3) of SMILES, on ``workers`` processes (above 1000 molecules: fewer
+    are not worth starting them); NaN rows where RDKit fails."""
+    workers = worker_count(workers) if len(smiles) > 1000 else 1
+    rows = list(map_chunks(_properties_chunk, smiles, workers=workers, chunk_size=500))
     return np.asarray(rows, dtype=np.float32).reshape(-1, len(PROPERTY_NAMES))
-
-
-def build_vocabulary(selfies: list[str], *, max_len: int | None = None) -> Vocabulary:
-    """The alphabet of a data set; ``max_len`` defaults to its longest molecule (plus the end
-    token) rounded up to a multiple of 16, leaving room for slightly longer molecules; ``min_len``
-    is its shortest molecule (plus the end token)."""
-    symbols: set[str] = set()
-    longest, shortest = 0, None
-    for s in selfies:
-        toks = list(sf.split_selfies(s))
-        symbols.update(toks)
-        longest = max(longest, len(toks))
-        shortest = len(toks) if shortest is None else min(shortest, len(toks))
-    if max_len is None:
-        max_len = -(-(longest + 1) // 16) * 16
-    min_len = min((shortest or 0) + 1, max_len)
-    return Vocabulary.build(symbols, max_len=max_len, min_len=max(1, min_len))
-
-
-@dataclass
-class Encoded:
-    """Token ids of the molecules a vocabulary can represent, with their properties."""
-
-    tokens: np.ndarray  # (N, max_len) uint8, right-padded
-    props: np.ndarray  # (N, len(PROPERTY_NAMES)) float32
-    index: np.ndarray  # (N,) positions in the Prepared lists
-    skipped: int
-
-
-def vocabulary_hash(vocab: Vocabulary) -> str:
-    """Short stable hash of an alphabet and length limit (the encoded cache's second key)."""
-    payload = json.dumps([list(vocab.symbols), vocab.max_len, sorted(vocab.constraints.items())])
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def encode(prepared: Prepared, vocab: Vocabulary) -> Encoded:
-    """Map prepared molecules to token ids; molecules the vocabulary cannot represent are skipped,
-    counted and logged (with the first few named). Cached beside ``prepared`` by alphabet."""
-    cache = None
-    if prepared.cache is not None:
-        cache = prepared.cache / f"tokens-{vocabulary_hash(vocab)}.npz"
-        if cache.is_file():
-            try:
-                with np.load(cache, allow_pickle=False) as z:
-                    index = z["index"]  # props come from ``prepared``: they depend on its fraction
-                    enc = Encoded(z["tokens"], prepared.props[index], index, int(z["skipped"]))
-                log.info("loaded encoded tokens from cache %s", cache)
-                return enc
-            except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile) as exc:
-                log.warning("ignoring unreadable cache %s: %s", cache, exc)
-    rows, index, errors = [], [], []
-    for i, (smi, sel) in enumerate(zip(prepared.smiles, prepared.selfies, strict=True)):
-        try:
-            rows.append(vocab.encode_selfies(sel, smiles=smi))
-            index.append(i)
-        except VocabularyError as exc:
-            errors.append(str(exc))
-    for msg in errors[:5]:
-        log.warning("skipped: %s", msg)
-    if errors:
-        log.warning("skipped %d molecules the vocabulary cannot represent", len(errors))
-    idx = np.asarray(index, dtype=np.int64)
-    enc = Encoded(vocab.pad(rows), prepared.props[idx], idx, len(errors))
-    if cache is not None:
-        buf = io.BytesIO()
-        np.savez(buf, tokens=enc.tokens, props=enc.props, index=enc.index, skipped=enc.skipped)
-        atomic_write_bytes(cache, buf.getvalue())
-    return enc
 
 
 __all__ = [
     "PROPERTY_NAMES",
-    "Encoded",
+    "DataError",
     "Prepared",
     "Reject",
     "Report",
-    "build_vocabulary",
     "compute_properties",
-    "dataset_vocabulary",
-    "encode",
+    "default_cache_dir",
     "file_hash",
+    "has_properties",
     "iter_smiles",
     "prepare",
 ]

@@ -24,11 +24,12 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from molvae.checkpoint import load_checkpoint, save_checkpoint, save_model, versions
-from molvae.data import dataset_vocabulary, default_cache_dir, encode, prepare
+from molvae.data import default_cache_dir, prepare
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.model import VAE, VAEConfig
 from molvae.novelty import TrainingSet
+from molvae.tokens import dataset_vocabulary, encode
 from molvae.vocab import PAD_ID, Vocabulary
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""molvae.data: reading SMILES files, preparing, caching and encoding them."""
+"""molvae.smiles_file, molvae.data and molvae.tokens: reading SMILES files, preparing, caching
+and encoding them."""
 
 from __future__ import annotations
 
@@ -12,19 +13,10 @@ import numpy as np
 import pytest
 
 from molvae.chem import canonical_smiles, properties
-from molvae.data import (
-    Report,
-    build_vocabulary,
-    compute_properties,
-    dataset_vocabulary,
-    encode,
-    file_hash,
-    has_properties,
-    iter_smiles,
-    prepare,
-    vocabulary_hash,
-)
+from molvae.data import Report, compute_properties, file_hash, has_properties, prepare
 from molvae.errors import DataError
+from molvae.smiles_file import iter_smiles
+from molvae.tokens import build_vocabulary, dataset_vocabulary, encode, vocabulary_hash
 from molvae.vocab import EOS_ID, Vocabulary
 
 

@@ -26,10 +26,10 @@ def encode(
 ) -> None:
     """Latent vectors of a SMILES file; a molecule the model cannot encode is kept as a
     ``rejected`` row with its reason, the rest go through."""
-    from molvae.data import iter_smiles
     from molvae.errors import MolVAEError
     from molvae.export import write_table
     from molvae.io import atomic_open
+    from molvae.smiles_file import iter_smiles
 
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".npy"):

@@ -35,7 +35,6 @@ def map_command(
     workers: int | None = typer.Option(None, min=1, help="Processes for RDKit properties."),
 ) -> None:
     """Draw where the molecules of DATA sit in the latent space, coloured by a property."""
-    from molvae.data import iter_smiles
     from molvae.errors import MolVAEError
     from molvae.io import atomic_write_text
     from molvae.latent_map import (
@@ -48,6 +47,7 @@ def map_command(
         read_header,
         resolve_method,
     )
+    from molvae.smiles_file import iter_smiles
     from molvae.trained import load_model
 
     log = logging.getLogger(__name__)
