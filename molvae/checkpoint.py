@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as st_save
 
 from molvae.errors import CheckpointError
@@ -31,13 +31,23 @@ FORMAT = "molvae-model"
 FORMAT_VERSION = 1
 
 
-def versions() -> dict[str, str]:
-    """Installed versions of what produced a file, for provenance (from package metadata: some
-    packages' ``__version__`` strings lag their releases)."""
+#: The packages :func:`versions` always reports: those that shape a model.
+CORE_PACKAGES: tuple[str, ...] = ("molvae", "torch", "rdkit", "selfies")
+
+
+def versions(extra: Iterable[str] = ()) -> dict[str, str]:
+    """Installed versions of what produced a file, for provenance: Python, ``CORE_PACKAGES`` and
+    the ``extra`` distributions (e.g. ``("optuna", "numpy", "pandas")`` for an optimization
+    run); ``"unknown"`` for one not installed. Read from package metadata: some packages'
+    ``__version__`` strings lag their releases.
+
+    >>> sorted(versions(extra=["numpy"]))
+    ['molvae', 'numpy', 'python', 'rdkit', 'selfies', 'torch']
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version()}
-    for name in ("molvae", "torch", "rdkit", "selfies"):
+    for name in (*CORE_PACKAGES, *extra):
         try:
             found[name] = version(name)
         except PackageNotFoundError:
@@ -91,17 +101,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
             tensors do not match its declared architecture.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read model file ({exc.strerror})") from exc
-    try:
-        state = st_load(raw)
-        header = json.loads(_metadata(raw)["molvae"])
-    except (SafetensorError, KeyError, ValueError, UnicodeDecodeError) as exc:
-        raise CheckpointError(
-            f"{path}: not a valid molvae model file (corrupt, truncated or another format): {exc}"
-        ) from exc
+    header, state = _read(path, tensors=True)
     expected = header.get("tensors_sha256")
     if expected is not None and expected != _tensors_digest(state):
         raise CheckpointError(f"{path}: the weights do not match their checksum (corrupted or "
@@ -129,14 +129,45 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
     return model, ModelFile(cfg, vocab, header.get("info", {}), training_set)
 
 
-def _metadata(raw: bytes) -> dict[str, str]:
-    """The string metadata of a safetensors buffer (its JSON header's ``__metadata__``)."""
-    if len(raw) < 8:
-        raise ValueError("file shorter than a safetensors header")
-    n = int.from_bytes(raw[:8], "little")
-    if n > len(raw) - 8:
-        raise ValueError("header runs past the end of the file")
-    return json.loads(raw[8 : 8 + n].decode("utf-8"))["__metadata__"]
+def read_model_header(path: str | Path) -> dict[str, Any]:
+    """The header of a model file (format, config, vocab, info, ``tensors_sha256``...) without
+    reading its weights: milliseconds even for a large model.
+
+    Raises:
+        CheckpointError: the file is missing, not a safetensors file, or not a molvae model.
+    """
+    return _read(Path(path), tensors=False)[0]
+
+
+def tensors_sha256(path: str | Path) -> str | None:
+    """The SHA-256 of a model file's tensors as its header records it (what :func:`load_model`
+    checks the weights against), read without loading them: a cheap identity for the model a
+    result came from. None for a file written before models carried checksums.
+
+    Raises:
+        CheckpointError: see :func:`read_model_header`.
+    """
+    digest = read_model_header(path).get("tensors_sha256")
+    return str(digest) if digest is not None else None
+
+
+def _read(path: Path, *, tensors: bool) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """A model file's molvae header and (with ``tensors``) its tensors. safetensors checks the
+    layout (a truncated or garbage file is refused before any tensor is read)."""
+    try:
+        with safe_open(path, "pt") as fh:
+            metadata = fh.metadata() or {}
+            state = {name: fh.get_tensor(name) for name in fh.keys()} if tensors else {}
+        header = json.loads(metadata["molvae"])
+        if not isinstance(header, dict):
+            raise ValueError("the molvae header is not a JSON object")
+    except OSError as exc:  # missing, a directory, unreadable
+        raise CheckpointError(f"{path}: cannot read model file ({exc.strerror or exc})") from exc
+    except (SafetensorError, KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError(
+            f"{path}: not a valid molvae model file (corrupt, truncated or another format): {exc}"
+        ) from exc
+    return header, state
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
@@ -163,3 +194,25 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"{path}: refused to load checkpoint (corrupt, truncated, or holds code rather "
             f"than plain data): {str(exc).splitlines()[0]}"
         ) from exc
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path,
+                      training_set: TrainingSet | None = None) -> Path:
+    """Write the model file of a training checkpoint (``last.pt``), e.g. of a run stopped
+    mid-epoch; the file records the step and epoch it was taken at. Without ``training_set``
+    (the checkpoint does not hold the data) the model cannot tell novel molecules.
+
+    Returns:
+        ``out``.
+
+    Raises:
+        CheckpointError: the checkpoint is missing, corrupt or holds code.
+    """
+    saved = load_checkpoint(checkpoint)
+    model = VAE(VAEConfig.from_dict(saved["model_config"]))
+    model.load_state_dict(saved["model"])
+    run = saved["run_state"]
+    info = {**saved.get("info", {}), "step": run["step"], "epoch": run["epoch"],
+            "batch_in_epoch": run["batch_in_epoch"], "exported_from": str(checkpoint)}
+    save_model(out, model, Vocabulary.from_dict(saved["vocab"]), info, training_set)
+    return Path(out)

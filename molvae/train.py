@@ -418,21 +418,6 @@ class Trainer:
         return False
 
 
-def export_checkpoint(checkpoint: str | Path, out: str | Path,
-                      training_set: TrainingSet | None = None) -> Path:
-    """Write the model file of a training checkpoint (``last.pt``), e.g. of a run stopped
-    mid-epoch; the file records the step and epoch it was taken at. Without ``training_set``
-    (the checkpoint does not hold the data) the model cannot tell novel molecules."""
-    saved = load_checkpoint(checkpoint)
-    model = VAE(VAEConfig.from_dict(saved["model_config"]))
-    model.load_state_dict(saved["model"])
-    run = saved["run_state"]
-    info = {**saved.get("info", {}), "step": run["step"], "epoch": run["epoch"],
-            "batch_in_epoch": run["batch_in_epoch"], "exported_from": str(checkpoint)}
-    save_model(out, model, Vocabulary.from_dict(saved["vocab"]), info, training_set)
-    return Path(out)
-
-
 #: Settings a resumed run may change; the others always come from the checkpoint.
 RESUMABLE = ("epochs", "patience", "beta", "checkpoint_minutes", "log_every",
              "device", "workers")

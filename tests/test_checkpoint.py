@@ -12,10 +12,14 @@ from safetensors.torch import save as st_save
 
 from molvae.checkpoint import (
     FORMAT,
+    _tensors_digest,
     load_checkpoint,
     load_model,
+    read_model_header,
     save_checkpoint,
     save_model,
+    tensors_sha256,
+    versions,
 )
 from molvae.errors import CheckpointError
 from molvae.model import VAE, VAEConfig
@@ -164,6 +168,41 @@ def test_tensors_not_matching_description(tmp_path: Path, network: VAE, vocab: V
     path.write_bytes(st_save(state, metadata={"molvae": json.dumps(header)}))
     with pytest.raises(CheckpointError, match="do not match"):
         load_model(path)
+
+
+def test_header_and_checksum_read_without_the_weights(
+    model_file: Path, network: VAE, vocab: Vocabulary
+) -> None:
+    header = read_model_header(model_file)
+    assert header["format"] == FORMAT and header["vocab"] == vocab.to_dict()
+    state = {k: v.detach().float().contiguous() for k, v in network.state_dict().items()}
+    assert tensors_sha256(model_file) == header["tensors_sha256"] == _tensors_digest(state)
+
+
+def test_checksum_of_a_file_without_one_is_none(tmp_path: Path) -> None:
+    header = {"format": FORMAT, "format_version": 1}
+    path = _corrupt(tmp_path / "old.safetensors",
+                    st_save({"w": torch.zeros(3)}, metadata={"molvae": json.dumps(header)}))
+    assert tensors_sha256(path) is None
+
+
+@pytest.mark.parametrize("data", [b"", b"garbage" * 10, b"\x08" + b"\x00" * 7 + b"{"])
+def test_checksum_of_a_bad_file_is_a_checkpoint_error(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(CheckpointError):
+        tensors_sha256(_corrupt(tmp_path / "bad.safetensors", data))
+    with pytest.raises(CheckpointError, match="cannot read"):
+        tensors_sha256(tmp_path / "absent.safetensors")
+    plain = _corrupt(tmp_path / "plain.safetensors", st_save({"w": torch.zeros(3)}))
+    with pytest.raises(CheckpointError, match="not a valid molvae model"):
+        read_model_header(plain)
+
+
+def test_versions_report_extra_packages() -> None:
+    found = versions(extra=("numpy", "no-such-package-molvae"))
+    assert set(found) == {"python", "molvae", "torch", "rdkit", "selfies", "numpy",
+                          "no-such-package-molvae"}
+    assert found["no-such-package-molvae"] == "unknown" and found["numpy"] != "unknown"
+    assert set(versions()) == {"python", "molvae", "torch", "rdkit", "selfies"}
 
 
 # --- training checkpoints -------------------------------------------------------------------

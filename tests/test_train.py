@@ -278,8 +278,9 @@ def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
 
 
 def test_export_checkpoint_writes_a_loadable_model(tmp_path, small_csv):
+    from molvae.checkpoint import export_checkpoint
     from molvae.checkpoint import load_model as load_model_file
-    from molvae.train import TrainConfig, export_checkpoint, train
+    from molvae.train import TrainConfig, train
 
     run = tmp_path / "run"
     train(small_csv, run, cfg=TrainConfig(epochs=1, batch_size=32, max_steps=2, workers=1,
