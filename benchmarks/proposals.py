@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from sampling import hardware
+from sampling import hardware  # first: it sets GOMP_SPINCOUNT before torch loads, as the CLI does
 
-import molvae  # noqa: F401  (first: it tunes OpenMP before torch loads, as the CLI does)
 from molvae.explore import iter_sample_tables
 from molvae.trained import load_model
 

@@ -17,9 +17,9 @@ import statistics
 import time
 from pathlib import Path
 
-import molvae  # noqa: F401  (first: it tunes OpenMP before torch loads, as the CLI does)
-import numpy as np
-import torch
+os.environ.setdefault("GOMP_SPINCOUNT", "10000")  # before torch loads, as the molvae CLI does
+
+import torch  # noqa: E402
 
 from molvae.decoding import MoleculeDecoder
 from molvae.trained import load_model

@@ -12,14 +12,7 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
-
-# torch's OpenMP threads spin for a while after each operation before they sleep. Sampling runs
-# the network beside SELFIES/RDKit worker processes, and spinning threads take their cores: a short
-# spin (libgomp reads this when torch is first imported; a value already set wins) gave 1.2x more
-# molecules/s end to end on 2 cores with no loss in training speed (README, "Performance").
-os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 __version__ = "0.1.0"
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Literal
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, rdBase
 from rdkit.Chem import QED, Crippen, Descriptors, rdMolDescriptors
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
 
@@ -32,12 +32,15 @@ CatalogName = Literal["pains", "brenk"]
 
 @contextmanager
 def without_rdkit_log() -> Iterator[None]:
-    """Silence RDKit's parse warnings inside a block (bad rows are counted, not printed)."""
-    RDLogger.DisableLog("rdApp.*")
-    try:
+    """Silence RDKit's log inside a block (bad rows are counted, not printed); on leaving it each
+    level (debug, info, warning, error) is back as the caller had it, so blocks nest.
+
+    >>> with without_rdkit_log():
+    ...     to_mol("C1CC") is None  # no "unclosed ring" message
+    True
+    """
+    with rdBase.BlockLogs():  # RDKit's own guard: saves the levels, restores them on exit
         yield
-    finally:
-        RDLogger.EnableLog("rdApp.*")
 
 
 def to_mol(mol: MolLike) -> Chem.Mol | None:

@@ -1,11 +1,13 @@
 """The ``molvae`` command line: one thin module per subcommand, all errors as clear messages.
 
-``main(argv)`` runs a command in-process and returns its exit code (used by the tests).
+``main(argv)`` runs a command in-process and returns its exit code (used by the tests); ``run()``
+is the program (the console script and ``python -m molvae``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -74,6 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     return rv if isinstance(rv, int) else 0  # non-standalone typer returns Exit codes (130...)
 
 
+def tune_openmp(environ: dict[str, str] | None = None) -> None:
+    """Set ``GOMP_SPINCOUNT=10000`` unless it is set: torch's OpenMP threads spin for a while after
+    each operation before they sleep, and when the network runs beside SELFIES/RDKit worker
+    processes the spinning threads take the workers' cores. A short spin gave 1.2x more molecules/s
+    end to end on 2 cores, at no cost to training (README, "Performance"). libgomp reads it when
+    torch is first imported, so this runs before any command imports torch.
+    """
+    (os.environ if environ is None else environ).setdefault("GOMP_SPINCOUNT", "10000")
+
+
 def run() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the process is ours, so it may tune OpenMP."""
+    tune_openmp()
     sys.exit(main())
