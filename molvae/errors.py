@@ -19,3 +19,30 @@ class DataError(MolVAEError, ValueError):
 
 class CheckpointError(MolVAEError, ValueError):
     """A model or checkpoint file that is corrupt, truncated, tampered with or incompatible."""
+
+
+class ObjectiveError(MolVAEError, ValueError):
+    """An objective that cannot be built: an unknown kind or transform, a bad parameter, an
+    invalid SMARTS or reference SMILES, a Python function that cannot be imported.
+
+    ``key`` names the parameter at fault (e.g. ``"smarts"``) when there is one, so a campaign
+    file can point at the exact key.
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class CampaignError(MolVAEError, ValueError):
+    """A campaign file that cannot be used; the message names the file and the key at fault."""
+
+
+class StorageError(MolVAEError, ValueError):
+    """A study storage that cannot be used: an unsupported URL scheme, a missing driver, a
+    database that cannot be reached."""
+
+
+class OptimizeError(MolVAEError, ValueError):
+    """An optimization that cannot run: bad settings, seeds the model cannot encode, a study made
+    for another campaign, an output directory that cannot be written."""

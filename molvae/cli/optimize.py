@@ -48,10 +48,10 @@ def optimize(
     Rerunning the same command resumes the study; several workers may share one with the same
     --storage and --study (and distinct --worker names).
     """
-    from molvae.campaign import load_campaign
+    from molvae.optimization.campaign import load_campaign
     from molvae.errors import MolVAEError
-    from molvae.optimize import check_run_dir
-    from molvae.optimize import optimize as run_optimization
+    from molvae.optimization.session import check_run_dir
+    from molvae.optimization.session import optimize as run_optimization
 
     resolved = load_campaign(campaign).with_overrides(
         budget=budget, seed=seed, sampler=sampler, batch_size=batch_size

@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from molvae.results import Record, progress_table, select_top
+from molvae.optimization.outputs import progress_table, select_top
+from molvae.optimization.records import Record
 
 
 def test_select_top_diversity():

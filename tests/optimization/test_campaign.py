@@ -12,7 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from molvae.campaign import (
+from molvae.errors import MolVAEError
+from molvae.optimization import Objective, celecoxib_rediscovery, osimertinib_mpo
+from molvae.optimization.campaign import (
     DEFAULT_SAMPLER,
     SAMPLERS,
     Campaign,
@@ -22,16 +24,9 @@ from molvae.campaign import (
     loads_campaign,
     parse_campaign,
 )
-from molvae.errors import MolVAEError
-from molvae.objectives import (
-    Clamp,
-    DoubleSigmoid,
-    Objective,
-    celecoxib_rediscovery,
-    osimertinib_mpo,
-)
+from molvae.optimization.transforms import Clamp, DoubleSigmoid
 
-OPTIMIZE = Path(__file__).resolve().parents[1] / "optimize"
+OPTIMIZE = Path(__file__).resolve().parents[2] / "optimize"
 CAMPAIGNS = sorted(OPTIMIZE.glob("*.toml"))
 
 MINIMAL = """

@@ -11,7 +11,7 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
-from molvae.samplers import LatentCmaEs
+from molvae.optimization.samplers import LatentCmaEs
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -137,3 +137,53 @@ def test_default_population_and_step():
     sampler = LatentCmaEs(_space(64), seed=0)
     assert sampler._popsize == 4 + math.floor(3 * math.log(64))
     assert sampler._sigma0 == pytest.approx(1.0)  # a sixth of the box: the prior's std
+
+
+def test_whole_point_asks_and_tells_run_the_same_search():
+    """molvae's run loop asks points and tells values by ticket, writing no Optuna parameters:
+    the search converges as through Optuna's interface."""
+    target = np.array([1.0, -0.5, 0.5, 2.0])
+    sampler = LatentCmaEs(_space(), seed=1, popsize=8)
+    study = optuna.create_study(direction="maximize")
+    for _ in range(40):
+        asked = [sampler.ask(study) for _ in range(8)]
+        for ticket, x in asked:
+            sampler.tell(study, ticket, -float(np.sum((x - target) ** 2)), key=tuple(x))
+    assert np.allclose(sampler._cma.mean, target, atol=0.05)
+    assert study.get_trials() == []  # nothing was written by the sampler
+
+
+def test_a_warm_start_reads_points_from_records_without_parameters():
+    """A resumed run of whole trials: the points are in the records (``w``), not parameters."""
+    from molvae.optimization.records import ATTR, encode_point
+
+    study = optuna.create_study(direction="maximize")
+    for x, value in ((2.0, 1.0), (1.8, 0.9), (-2.0, -1.0), (-2.5, -1.0)):
+        study.add_trial(optuna.trial.create_trial(
+            value=value, user_attrs={ATTR: {"oracle": True, "w": encode_point(np.full(4, x))}}))
+    sampler = LatentCmaEs(_space(), seed=0, popsize=4)
+    sampler.ask(study)
+    assert np.allclose(sampler._cma.mean, 1.9, atol=1e-6)
+
+
+def test_a_ticket_of_an_abandoned_generation_is_ignored():
+    sampler = LatentCmaEs(_space(), seed=0, popsize=4)
+    study = optuna.create_study(direction="maximize")
+    tickets = [sampler.ask(study)[0] for _ in range(4)]
+    sampler._restart()
+    sampler.tell(study, tickets[0], 1.0)  # from before the restart: no effect
+    assert sampler._generation.told == {}
+
+
+# Optuna's own conformance tests for samplers: any distribution the fixed space does not hold
+# is sampled independently (at random), and a multi-objective study is refused.
+from optuna.testing.pytest_samplers import (  # noqa: E402
+    BasicSamplerTestCase,
+    SingleOnlySamplerTestCase,
+)
+
+
+class TestOptunaSamplerCases(BasicSamplerTestCase, SingleOnlySamplerTestCase):
+    @pytest.fixture
+    def sampler(self):
+        return lambda: LatentCmaEs(_space(2), seed=0)

@@ -1,18 +1,11 @@
-"""The optimization engine on the tiny model: budget and cache, failures, resume, outputs, seeds
-and trust region, samplers, kill -9, two workers on one journal."""
+"""molvae.optimize on the tiny model: budget and cache, failures, resume, outputs, seeds and
+trust region, samplers, what each trial holds. (Several processes: test_workers.py.)"""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
-import uuid
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,17 +17,11 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 from rdkit import Chem
 
-from molvae.campaign import CampaignError, loads_campaign
-from molvae.objectives import qed_objective
-from molvae.optimize import (
-    OptimizeError,
-    SearchSpace,
-    optimize,
-    study_results,
-)
-from molvae.storage import StorageError
-
-REPO = Path(__file__).resolve().parents[1]
+from molvae import optimize
+from molvae.errors import CampaignError, OptimizeError, StorageError
+from molvae.optimization import SearchSpace, qed_objective, study_results
+from molvae.optimization.campaign import loads_campaign
+from molvae.optimization.records import ATTR, point_of, seed_of
 
 
 class Counting:
@@ -71,9 +58,9 @@ def test_budget_counts_unique_molecules_and_duplicates_are_free(tiny_model, tmp_
         assert t.value == pytest.approx(len(t.user_attrs["smiles"]) / 100)
 
 
-def test_cmaes_journal_holds_every_trial_and_no_optimizer_state(tiny_model, tmp_path):
-    """Asks and tells are written to the journal in batches: a fresh reader sees every trial
-    with its parameters and value, and nothing but parameters per trial (no CMA-ES blobs)."""
+def test_cmaes_trials_are_written_whole_with_their_point(tiny_model, tmp_path):
+    """The default sampler's trials are written once, told: no parameters, no optimizer state,
+    the point in the record, and the point decodes to the molecule the trial recorded."""
     fn = Counting()
     table = optimize(fn, budget=48, batch_size=16, model=tiny_model, out=tmp_path,
                      sampler="cmaes", seed=3)
@@ -81,9 +68,23 @@ def test_cmaes_journal_holds_every_trial_and_no_optimizer_state(tiny_model, tmp_
     trials = study.get_trials(deepcopy=False)
     assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
     assert {t.user_attrs["smiles"] for t in trials if "smiles" in t.user_attrs} == set(fn.seen)
-    dims = tiny_model.network.latent_mean.numel()
-    assert all(len(t.params) == dims and not t.system_attrs for t in trials)
+    assert all(not t.params and not t.system_attrs for t in trials)
+    space = SearchSpace.box(tiny_model.network.latent_mean.numpy(),
+                            tiny_model.network.latent_std.numpy())
+    points = np.array([point_of(t, list(space.names)) for t in trials[:16]])
+    decoded = [smi for _, smi in tiny_model.decode_latents(space.latents(points))]
+    assert decoded == [t.user_attrs.get("smiles") for t in trials[:16]]
+    assert {t.user_attrs[ATTR]["source"] for t in trials} == {"cmaes"}
     assert len(study_results(study)) == len(table) == 48
+    lines = (tmp_path / "study.log").read_text().splitlines()
+    assert len(lines) == len(trials) + 2  # the study, its attributes, then one line a trial
+
+
+def test_an_optuna_sampler_s_trials_hold_their_parameters(tiny_model, tmp_path):
+    optimize(Counting(), budget=8, batch_size=4, model=tiny_model, out=tmp_path, sampler="tpe")
+    trials = _load(tmp_path / "study.log", "counting").get_trials(deepcopy=False)
+    assert all(len(t.params) == tiny_model.latent_dim for t in trials)
+    assert {t.user_attrs[ATTR]["source"] for t in trials} == {"TPESampler"}
 
 
 def test_callable_failures_are_recorded_and_the_run_goes_on(tiny_model):
@@ -132,7 +133,7 @@ def test_outputs_and_their_schema(tiny_model, tmp_path):
     table = optimize(campaign, model=tiny_model, out=tmp_path)
     results = pd.read_csv(tmp_path / "results.csv", keep_default_na=False, na_values=[""])
     head = ["rank", "smiles", "score", "state", "failure", "passed_filters", "quality",
-            "quality_score", "trial", "worker", "time"]
+            "quality_score", "trial", "worker", "source", "time"]
     assert list(results.columns[: len(head)]) == head
     assert {"qed", "sa", "logp", "mw", "novel"} <= set(results.columns)
     assert len(results) == 16 and results["smiles"].is_unique
@@ -173,7 +174,8 @@ def test_trust_region_box():
     assert far.lower[0] == pytest.approx(3.5) and far.upper[0] == pytest.approx(4.0)  # holds it
 
 
-def test_seeds_are_enqueued_first_inside_the_trust_region(tiny_model, small_smiles, tmp_path):
+@pytest.mark.parametrize("sampler", ["tpe", "cmaes"])
+def test_seeds_come_first_inside_the_trust_region(tiny_model, small_smiles, tmp_path, sampler):
     enc = tiny_model.encode_latents(small_smiles[:2])
     assert enc.ok.all()
     campaign = loads_campaign(textwrap.dedent(f"""
@@ -181,7 +183,7 @@ def test_seeds_are_enqueued_first_inside_the_trust_region(tiny_model, small_smil
         name = "lead"
         budget = 10
         batch_size = 4
-        sampler = "tpe"
+        sampler = "{sampler}"
         seeds = ["{small_smiles[0]}", "{small_smiles[1]}"]
         trust_region = 0.5
         [[component]]
@@ -192,16 +194,18 @@ def test_seeds_are_enqueued_first_inside_the_trust_region(tiny_model, small_smil
     w = (enc.z - net.latent_mean.numpy()) / net.latent_std.numpy()
     trials = _load(tmp_path / "study.log", "lead").get_trials(deepcopy=False)
     names = [f"w{i}" for i in range(tiny_model.latent_dim)]
+    assert [seed_of(t) for t in trials[:2]] == [0, 1]
+    assert all(seed_of(t) is None for t in trials[2:])
     for i in range(2):
-        assert np.allclose([trials[i].params[n] for n in names], w[i], atol=1e-5)
+        assert np.allclose(point_of(trials[i], names), w[i], atol=1e-5)
     lower = np.maximum(w.min(0) - 0.5, -3.0)
     upper = np.minimum(w.max(0) + 0.5, 3.0)
     for t in trials:
-        x = np.array([t.params[n] for n in names])
-        assert (x >= lower - 1e-6).all() and (x <= upper + 1e-6).all()
+        x = point_of(t, names)
+        assert (x >= lower - 1e-5).all() and (x <= upper + 1e-5).all()
 
 
-def test_seeds_are_enqueued_once_across_resumes(tiny_model, small_smiles, tmp_path):
+def test_seeds_are_evaluated_once_across_resumes(tiny_model, small_smiles, tmp_path):
     seeds = small_smiles[:5]
     campaign = loads_campaign(textwrap.dedent(f"""
         [campaign]
@@ -214,16 +218,34 @@ def test_seeds_are_enqueued_once_across_resumes(tiny_model, small_smiles, tmp_pa
     optimize(campaign, budget=3, model=tiny_model, out=tmp_path)  # stops with seeds waiting
     optimize(campaign, budget=12, model=tiny_model, out=tmp_path)
     trials = _load(tmp_path / "study.log", "screen").get_trials(deepcopy=False)
-    enqueued = [t for t in trials if "fixed_params" in t.system_attrs]
-    assert len(enqueued) == 5  # not again on resume
-    assert [t.number for t in enqueued] == list(range(5))  # and asked first, in order
+    evaluated = [seed_of(t) for t in trials if seed_of(t) is not None]
+    assert evaluated == [0, 1, 2, 3, 4]  # each once, first, in order, across the resume
+    assert [t.number for t in trials if seed_of(t) is not None] == list(range(5))
     assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
 
 
-def test_a_seed_the_model_does_not_reconstruct_is_named(tiny_model, small_smiles, caplog):
+class _Decodes:
+    """The tiny model, except that its first decode (the seeds') gives ``first``."""
+
+    def __init__(self, model, first: list[str]) -> None:
+        self._model, self._first = model, first
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def decode_latents(self, z, **kwargs):
+        if self._first is not None:
+            first, self._first = self._first, None
+            return [(None, smi) for smi in first]
+        return self._model.decode_latents(z, **kwargs)
+
+
+@pytest.mark.parametrize("wrong", [0, 2, 6])
+def test_seeds_the_model_does_not_reconstruct_are_named(tiny_model, small_smiles, caplog, wrong):
+    """``wrong`` of six seeds decode to another molecule: the first three are named, with the
+    molecule they decode to, and a count when there are more."""
     seeds = small_smiles[:6]
-    decoded = [smi for _, smi in tiny_model.decode_latents(tiny_model.encode_latents(seeds).z)]
-    missed = [s for s, d in zip(seeds, decoded, strict=True) if d != Chem.CanonSmiles(s)]
+    decoded = [Chem.CanonSmiles(s) for s in seeds[: 6 - wrong]] + ["CCO"] * wrong
     campaign = loads_campaign(textwrap.dedent(f"""
         [campaign]
         name = "seeds"
@@ -233,13 +255,13 @@ def test_a_seed_the_model_does_not_reconstruct_is_named(tiny_model, small_smiles
         [[component]]
         kind = "qed"
     """))
-    with caplog.at_level("WARNING", logger="molvae.optimize"):
-        optimize(campaign, model=tiny_model)
+    with caplog.at_level("WARNING", logger="molvae.optimization.session"):
+        optimize(campaign, model=_Decodes(tiny_model, decoded))
     named = [r.getMessage() for r in caplog.records if "does not reconstruct" in r.getMessage()]
-    assert len(named) == min(len(missed), 3)
-    assert all(any(m in text for text in named) for m in missed[:3])
-    if len(missed) > 3:
-        assert f"{len(missed)} of 6 seeds are not reconstructed" in caplog.text
+    assert len(named) == min(wrong, 3)
+    missed = seeds[6 - wrong:]
+    assert all(any(m in text and "CCO" in text for text in named) for m in missed[:3])
+    assert (f"{wrong} of 6 seeds are not reconstructed" in caplog.text) == (wrong > 3)
 
 
 def test_a_sampler_instance_is_used_with_an_rdb_storage(tiny_model, tmp_path):
@@ -258,22 +280,20 @@ def test_a_sampler_instance_is_used_with_an_rdb_storage(tiny_model, tmp_path):
     assert (table["state"] == "ok").all() and table["qed"].between(0, 1).all()
 
 
-def test_a_database_study_holds_every_parameter_written_in_batches(tiny_model, tmp_path):
-    """Parameters are committed once a batch: read back, each trial has all of them, and the
-    latent point they make decodes to the molecule the trial recorded."""
+def test_a_database_study_holds_every_trial_whole(tiny_model, tmp_path):
+    """In a database too, each default-sampler trial is one row with its record: its point
+    decodes to the molecule the trial recorded."""
     url = f"sqlite:///{tmp_path / 'study.db'}"
     optimize(qed_objective(), budget=24, batch_size=8, model=tiny_model, storage=url,
              study="q", sampler="cmaes", seed=0)
     study = optuna.load_study(study_name="q", storage=url)
     trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    dims = tiny_model.latent_dim
-    assert len(trials) >= 24 and all(len(t.params) == dims for t in trials)
+    assert len(trials) >= 24
     space = SearchSpace.box(tiny_model.network.latent_mean.numpy(),
                             tiny_model.network.latent_std.numpy())
-    for t in trials[:8]:
-        w = np.array([[t.params[n] for n in space.names]])
-        (_, smiles), = tiny_model.decode_latents(space.latents(w))
-        assert smiles == t.user_attrs["smiles"]
+    points = np.array([point_of(t, list(space.names)) for t in trials[:8]])
+    decoded = [smi for _, smi in tiny_model.decode_latents(space.latents(points))]
+    assert decoded == [t.user_attrs["smiles"] for t in trials[:8]]
 
 
 def test_bad_settings_fail_before_any_work(tiny_model, tmp_path):
@@ -320,143 +340,3 @@ def test_pareto_campaign_writes_the_front(tiny_model, tmp_path):
     assert best_qed in set(front["smiles"])
 
 
-# --- processes ------------------------------------------------------------------------------------
-
-WORKER = """
-import sys
-from molvae.optimize import optimize
-from slowscore import slow
-optimize(slow, budget=int(sys.argv[4]), batch_size=4, model=sys.argv[1], out=sys.argv[2],
-         storage=sys.argv[3], worker=sys.argv[5], sampler="random", refresh_seconds=1000,
-         study=sys.argv[6] if len(sys.argv) > 6 else None)
-"""
-
-SLOW = """
-import time
-def slow(smiles):
-    time.sleep(0.1)
-    return [len(s) / 100 for s in smiles]
-"""
-
-
-def _worker(args: list[str], lib: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(lib), str(REPO)]),
-           "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-c", WORKER, *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-@pytest.fixture
-def slow_lib(tmp_path, monkeypatch) -> Path:
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    (lib / "slowscore.py").write_text(SLOW)
-    monkeypatch.syspath_prepend(str(lib))
-    return lib
-
-
-def _scored(study: optuna.Study) -> set[str]:
-    return {t.user_attrs["smiles"] for t in study.get_trials(deepcopy=False)
-            if t.user_attrs.get("molvae", {}).get("oracle")}
-
-
-def test_kill_9_loses_no_told_trial_and_resume_reaches_the_budget(
-    tiny_model, tiny_model_path, tmp_path, slow_lib
-):
-    log = tmp_path / "study.log"
-    proc = _worker([str(tiny_model_path), str(tmp_path), str(log), "200", "w1"], slow_lib)
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-            if log.exists() and log.stat().st_size:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    done = _scored(_load(log, "slow"))
-                if len(done) >= 6:
-                    break
-        assert proc.poll() is None, proc.stderr.read().decode()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    before = _load(log, "slow")
-    complete = {t.number: t.value for t in before.get_trials(states=(TrialState.COMPLETE,))}
-    scored = _scored(before)
-    assert len(scored) >= 6
-    from slowscore import slow
-
-    table = optimize(slow, budget=len(scored) + 4, batch_size=4, model=tiny_model,
-                     out=tmp_path, sampler="random")
-    after = _load(log, "slow")
-    trials = {t.number: t for t in after.get_trials()}
-    for number, value in complete.items():  # every told trial is still there, unchanged
-        assert trials[number].state == TrialState.COMPLETE and trials[number].value == value
-    assert scored <= _scored(after) and len(_scored(after)) == len(scored) + 4
-    assert len(table) == len(scored) + 4 and set(table["smiles"]) == _scored(after)
-
-
-def test_two_workers_share_one_journal(tiny_model_path, tmp_path, slow_lib):
-    log = tmp_path / "shared.log"
-    procs = [_worker([str(tiny_model_path), str(tmp_path / name), str(log), "16", name], slow_lib)
-             for name in ("alpha", "beta")]
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err.decode()
-    study = _load(log, "slow")
-    results = study_results(study)
-    assert results["smiles"].is_unique
-    assert 16 <= len(results) <= 16 + 2 * 4
-    assert set(results["worker"]) == {"alpha", "beta"}
-    oracle = [t.user_attrs["smiles"] for t in study.get_trials()
-              if t.user_attrs.get("molvae", {}).get("oracle")]
-    assert len(oracle) - len(set(oracle)) <= 4  # a race may score a molecule twice, rarely
-    for name in ("alpha", "beta"):
-        table = pd.read_csv(tmp_path / name / "results.csv")
-        assert table["smiles"].is_unique and len(table) >= 16 - 8
-
-
-# --- PostgreSQL: several workers on one server ---------------------------------------------
-
-#: The development and CI machines run PostgreSQL here (trust auth); override with this variable.
-POSTGRES_URL = os.environ.get("MOLVAE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_or_skip() -> str:
-    """The server's URL; skips when it is unreachable, unless CI requires it
-    (``MOLVAE_REQUIRE_POSTGRES=1``, set by ``.ci/run``), where that is a failure."""
-    try:
-        import psycopg
-
-        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001 - any reason the server cannot be used
-        message = f"no PostgreSQL server at {POSTGRES_URL}: {exc}"
-        if os.environ.get("MOLVAE_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return POSTGRES_URL
-
-
-def test_workers_share_one_postgresql_study(tiny_model_path, tmp_path, slow_lib):
-    url = _postgres_or_skip()
-    name = f"molvae-test-{uuid.uuid4().hex[:12]}"
-    procs = [_worker([str(tiny_model_path), str(tmp_path / w), url, "12", w, name], slow_lib)
-             for w in ("alpha", "beta", "gamma")]
-    try:
-        for p in procs:
-            _, err = p.communicate(timeout=240)
-            assert p.returncode == 0, err.decode()
-        study = optuna.load_study(study_name=name, storage=url)
-        results = study_results(study)
-        assert results["smiles"].is_unique
-        assert 12 <= len(results) <= 12 + 3 * 4
-        assert set(results["worker"]) == {"alpha", "beta", "gamma"}
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-        try:
-            optuna.delete_study(study_name=name, storage=url)
-        except KeyError:
-            pass

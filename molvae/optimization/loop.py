@@ -1,0 +1,301 @@
+"""The run loop: ask a batch of latent points, decode them, score the new molecules, tell.
+
+**The budget** counts unique molecules scored (oracle calls), as in the PMO benchmark (Gao et al.
+2022): a latent point that decodes to a molecule already scored reuses the stored score, costs
+nothing, and is still told to the sampler. A molecule whose scoring fails (``state`` failed) is
+an oracle call too: its trial is told as failed (``TrialState.FAIL``) with the reason in the
+trial's ``failure`` user attribute; a filtered molecule is told 0.
+
+**Several workers** on one study: each worker reads the storage just before scoring and skips
+molecules another worker has stored. Two workers that score the same new molecule within the
+same few moments (between one's read and the other's write) both call the oracle for it: the
+results keep one row per SMILES (the lower trial number), and the budget, counted in unique
+SMILES, may be passed by up to a batch per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from molvae.optimization.objective import Objective
+from molvae.optimization.outputs import results_table, write_outputs
+from molvae.optimization.records import FINISHED, Record, plain, record_of
+from molvae.optimization.space import SearchSpace
+from molvae.optimization.trials import Outcome, Proposal, Proposer, SeedQueue
+
+if TYPE_CHECKING:
+    from molvae.optimization.campaign import Campaign
+
+__all__ = ["MAX_TRIALS_PER_MOLECULE", "REFRESH_SECONDS", "Run", "Timer"]
+
+log = logging.getLogger(__name__)
+
+#: Trials one call may ask for, per molecule of budget, before it gives up on a sampler that only
+#: proposes molecules already scored.
+MAX_TRIALS_PER_MOLECULE = 20
+#: Seconds between refreshes of the output files during a run.
+REFRESH_SECONDS = 10.0
+
+
+@dataclass
+class Timer:
+    """Seconds spent per named stage."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+class Run:
+    """One worker's session on a study: the loop, the cache of scored molecules, the outputs.
+
+    Args:
+        campaign, objective: what to score, and the output settings.
+        model: the ``TrainedModel`` that decodes the points.
+        study: the study (records of every worker's trials).
+        space: the search space the points live in.
+        proposer: where the points come from (:mod:`molvae.optimization.trials`).
+        seeds: the campaign seeds still to evaluate (None: no seeds).
+        worker: this worker's name, in each record.
+        out: the run directory (None: no files).
+        journal: the journal file to sync once a batch (None: nothing to sync).
+    """
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        objective: Objective,
+        model: Any,
+        study: optuna.Study,
+        space: SearchSpace,
+        proposer: Proposer,
+        seeds: SeedQueue | None,
+        worker: str,
+        out: Path | None,
+        journal: Any = None,
+        refresh_seconds: float = REFRESH_SECONDS,
+    ) -> None:
+        self.campaign, self.objective, self.model = campaign, objective, model
+        self.study, self.space, self.proposer, self.seeds = study, space, proposer, seeds
+        self.worker, self.out, self.journal = worker, out, journal
+        self.refresh_seconds = refresh_seconds
+        self.columns = list(objective.columns)
+        self.records: dict[str, Record] = {}
+        self.seen_trials: set[int] = set()
+        self.properties: dict[str, dict[str, Any]] = {}
+        self.timer = Timer()
+        self.by_source: dict[str, dict[str, float]] = {}
+        self.trials_asked = 0
+        self.calls_here = 0
+        self.last_write = -math.inf  # write as soon as anything is scored
+
+    # -- the cache --
+
+    def sync(self) -> None:
+        """Add the molecules told to the storage since the last sync (any worker's)."""
+        with self.timer("storage_read"):
+            trials = self.study.get_trials(deepcopy=False, states=FINISHED)
+        new = [t for t in trials if t.number not in self.seen_trials]
+        for trial in new:
+            self.seen_trials.add(trial.number)
+            rec = record_of(trial)
+            if rec is None:
+                continue
+            known = self.records.get(rec.smiles)
+            if known is None or rec.trial < known.trial:
+                self.records[rec.smiles] = rec
+        if self.seeds is not None:
+            self.seeds.note(new)
+
+    @property
+    def calls(self) -> int:
+        """Molecules scored in the study (the budget spent)."""
+        return len(self.records)
+
+    def best_and_top10(self) -> tuple[float, float]:
+        """The best score and the PMO top-10 mean (missing places count 0)."""
+        s = np.array([r.row.get("score", math.nan) for r in self.records.values()], dtype=float)
+        s = s[np.isfinite(s)]
+        if not len(s):
+            return math.nan, math.nan
+        top = np.sort(s)[-10:]
+        return float(top[-1]), float(top.sum() / 10)
+
+    # -- one batch --
+
+    def values(self, row: dict[str, Any]) -> float | list[float] | None:
+        """What the sampler is told for a scored molecule; None: the trial failed."""
+        if self.objective.multi_objective:
+            table = pd.DataFrame([{**row, "smiles": ""}])
+            values = self.objective.pareto_values(table)[0]
+            return None if np.isnan(values).any() else [float(v) for v in values]
+        score = row.get("score", math.nan)
+        return None if score is None or not math.isfinite(score) else float(score)
+
+    def ask(self, n: int) -> list[Proposal]:
+        """Seeds first (a batch of seeds alone, so they are the study's first trials whatever
+        the sampler), then the proposer's points."""
+        seeds = self.seeds.take(n) if self.seeds is not None else []
+        return seeds or self.proposer.ask(n)
+
+    def step(self, n: int) -> int:
+        """Ask ``n`` points, decode, score the new molecules, tell; the oracle calls made."""
+        with self.timer("ask"):
+            proposals = self.ask(n)
+        self.trials_asked += len(proposals)
+        told = False
+        try:
+            z = self.space.latents(np.array([p.w for p in proposals]))
+            with self.timer("decode"):
+                smiles = [smi for _, smi in self.model.decode_latents(z)]
+            self.sync()  # another worker may have scored some of them meanwhile
+            first: dict[str, int] = {}
+            for i, smi in enumerate(smiles):
+                if smi is not None and smi not in self.records and smi not in first:
+                    first[smi] = i
+            rows = self.score(list(first), z[list(first.values())]) if first else {}
+            now = time.time()
+            outcomes = []
+            for i, smi in enumerate(smiles):
+                if smi is None:
+                    outcomes.append(Outcome(None, failure="decodes to no molecule",
+                                            worker=self.worker, time=now))
+                    continue
+                oracle = first.get(smi) == i
+                row = rows[smi] if smi in rows else self.records[smi].row
+                values = self.values(row)
+                outcomes.append(Outcome(smi, oracle, {k: plain(v) for k, v in row.items()},
+                                        values, str(row.get("failure") or "no score"),
+                                        self.worker, now))
+            with self.timer("tell"):
+                self.proposer.tell(proposals, outcomes)
+                told = True
+                if self.journal is not None:
+                    self.journal.sync()
+            self.count(proposals, outcomes)
+            return len(first)
+        finally:
+            if not told:  # interrupted before telling: leave nothing running
+                self.proposer.abandon(proposals)
+
+    def score(self, smiles: list[str], z: np.ndarray) -> dict[str, dict[str, Any]]:
+        """Score new molecules; their objective rows (without smiles), by SMILES."""
+        predict = self.model.predict_properties if self.objective.needs_latents else None
+        with self.timer("score"):
+            table = self.objective.score(smiles, z=z, predict=predict)
+        self.calls_here += len(smiles)
+        body = [c for c in self.columns if c != "smiles"]
+        return dict(zip(smiles, table[body].to_dict("records"), strict=True))
+
+    def count(self, proposals: list[Proposal], outcomes: list[Outcome]) -> None:
+        """Per source: points asked, molecules scored, and the best score they found."""
+        for p, o in zip(proposals, outcomes, strict=True):
+            stats = self.by_source.setdefault(p.source, {"asked": 0, "scored": 0})
+            stats["asked"] += 1
+            if o.oracle:
+                stats["scored"] += 1
+                score = o.row.get("score") if o.row else None
+                if isinstance(score, float | int):
+                    stats["best"] = max(stats.get("best", -math.inf), float(score))
+
+    # -- outputs --
+
+    def results(self) -> pd.DataFrame:
+        """The results table with the chemist's properties (cached per molecule)."""
+        table = results_table(list(self.records.values()), self.columns)
+        with self.timer("properties"):
+            new = [s for s in table["smiles"] if s not in self.properties]
+            if new:
+                from molvae.proposals import with_properties
+
+                props = with_properties(pd.DataFrame({"smiles": new}), model=self.model, workers=1)
+                for smi, row in zip(new, props.drop(columns="smiles").to_dict("records"),
+                                    strict=True):
+                    self.properties[smi] = row
+        if not len(table):
+            return table
+        props = pd.DataFrame([self.properties[s] for s in table["smiles"]], index=table.index)
+        rename, drop = {}, []
+        kinds = {c.name: c.kind for c in self.objective.components}
+        for col in props.columns:
+            if col in table.columns:
+                if kinds.get(col) == col:  # the same descriptor: keep the component's column
+                    drop.append(col)
+                else:
+                    rename[col] = f"property_{col}"
+        props = props.drop(columns=drop).rename(columns=rename)
+        return pd.concat([table, props], axis=1)
+
+    def write(self, final: bool = False) -> pd.DataFrame | None:
+        """Refresh the output files (when due, or ``final``); the results table if built."""
+        if self.out is None and not final:
+            return None
+        if not final and time.monotonic() - self.last_write < self.refresh_seconds:
+            return None
+        self.sync()
+        table = self.results()
+        if self.out is not None:
+            with self.timer("write"):
+                write_outputs(self.out, table, list(self.records.values()), self.campaign,
+                              self.objective)
+        self.last_write = time.monotonic()
+        return table
+
+    def until(self, budget: int, batch_size: int, progress: bool) -> pd.DataFrame:
+        """Run batches until the study holds ``budget`` molecules; the results table."""
+        from tqdm.auto import tqdm
+
+        max_trials = MAX_TRIALS_PER_MOLECULE * budget
+        started = time.monotonic()
+        table = None
+        with tqdm(
+            total=budget, initial=min(self.calls, budget), unit="mol", disable=not progress,
+            desc="optimizing", file=sys.stderr,
+        ) as bar:
+            try:
+                while True:
+                    self.sync()
+                    remaining = budget - self.calls
+                    if remaining <= 0:
+                        break
+                    if self.trials_asked >= max_trials:
+                        log.warning(
+                            "stopped after %d trials with %d of %d molecules scored: the sampler "
+                            "keeps proposing molecules already scored (a collapsed search; try "
+                            "another sampler, a larger box or trust region)",
+                            self.trials_asked, self.calls, budget,
+                        )
+                        break
+                    before = self.calls
+                    self.step(min(batch_size, remaining))
+                    bar.update(max(0, min(self.calls, budget) - min(before, budget)))
+                    best, top10 = self.best_and_top10()
+                    rate = self.calls_here / max(time.monotonic() - started, 1e-9)
+                    bar.set_postfix(best=f"{best:.3f}", top10=f"{top10:.3f}", rate=f"{rate:.1f}/s",
+                                    refresh=False)
+                    self.write()
+            finally:
+                table = self.write(final=True)
+        assert table is not None
+        best, top10 = self.best_and_top10()
+        log.info("%d molecules scored (%d in this run); best %.4f, top-10 mean %.4f", self.calls,
+                 self.calls_here, best, top10)
+        return table
