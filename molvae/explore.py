@@ -44,16 +44,6 @@ def encode_one(model, smiles: str) -> np.ndarray:  # noqa: ANN001 - TrainedModel
     return enc.z[0]
 
 
-def _whiten(model, z: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    net = model.network
-    return (z - net.latent_mean.cpu().numpy()) / net.latent_std.cpu().numpy()
-
-
-def _unwhiten(model, w: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    net = model.network
-    return (w * net.latent_std.cpu().numpy() + net.latent_mean.cpu().numpy()).astype(np.float32)
-
-
 def _decode(model, z: np.ndarray, temperature: float = 0.0,  # noqa: ANN001
             seed: int | None = None) -> tuple[list[str | None], list[str]]:
     decoded = model.decode_latents(np.asarray(z, dtype=np.float32), temperature=temperature,
@@ -144,7 +134,7 @@ def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.5,  # noqa: AN
     lead = canonical_smiles(smiles)
     if lead is None:
         raise MolVAEError(f"cannot use {smiles!r}: not a valid SMILES")
-    w0 = _whiten(model, encode_one(model, lead))
+    w0 = model.whiten(encode_one(model, lead))
     rng = np.random.default_rng(seed)
     max_attempts = max_attempts or ATTEMPTS_PER_MOLECULE * n
     found: dict[str, tuple[str, float]] = {}  # smiles -> (selfies, latent distance)
@@ -153,7 +143,7 @@ def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.5,  # noqa: AN
         size = min(batch_size, max_attempts - drawn)
         noise = rng.standard_normal((size, len(w0))) * radius
         drawn += size
-        smis, sels = _decode(model, _unwhiten(model, w0 + noise))
+        smis, sels = _decode(model, model.unwhiten(w0 + noise))
         for smi, sel, dist in zip(smis, sels, np.linalg.norm(noise, axis=1), strict=True):
             if smi and smi != lead and smi not in found:
                 found[smi] = (sel, float(dist))
@@ -200,10 +190,10 @@ def interpolate(model, a: str, b: str, steps: int = 10, *,  # noqa: ANN001
         raise MolVAEError(f"--steps must be at least 2 (the two ends), got {steps}")
     if method not in ("slerp", "linear"):
         raise MolVAEError(f"unknown interpolation {method!r}; choose slerp or linear")
-    wa, wb = (_whiten(model, encode_one(model, s)) for s in (a, b))
+    wa, wb = (model.whiten(encode_one(model, s)) for s in (a, b))
     t = np.linspace(0.0, 1.0, steps)
     w = slerp(wa, wb, t) if method == "slerp" else (1 - t)[:, None] * wa + t[:, None] * wb
-    smis, sels = _decode(model, _unwhiten(model, w))
+    smis, sels = _decode(model, model.unwhiten(w))
     first: dict[str, int] = {}
     for i, smi in enumerate(smis):
         if smi and smi not in first:
@@ -233,10 +223,10 @@ def analogy(model, a: str, b: str, c: str, *, n: int = 10,  # noqa: ANN001
     if n < 0:
         raise MolVAEError(f"number of neighbours must be >= 0, got {n}")
     za, zb, zc = (encode_one(model, s) for s in (a, b, c))
-    w = _whiten(model, za - zb + zc)
+    w = model.whiten(za - zb + zc)
     rng = np.random.default_rng(seed)
     points = np.vstack([w, w + radius * rng.standard_normal((ATTEMPTS_PER_MOLECULE * n, len(w)))])
-    smis, sels = _decode(model, _unwhiten(model, points))
+    smis, sels = _decode(model, model.unwhiten(points))
     rows = [0]
     seen = {smis[0]}
     for i in range(1, len(smis)):
@@ -262,7 +252,7 @@ def head_direction(model, z: np.ndarray, prop: str) -> np.ndarray:  # noqa: ANN0
 
     index = HEAD_PROPERTIES.index(prop)
     net = model.network
-    w = torch.tensor(_whiten(model, z), dtype=torch.float32, requires_grad=True)
+    w = torch.tensor(model.whiten(z), dtype=torch.float32, requires_grad=True)
     with torch.enable_grad():
         zt = w * net.latent_std.cpu() + net.latent_mean.cpu()
         net.predict_properties(zt[None])[0, index].backward()
@@ -280,7 +270,7 @@ def fitted_direction(model, prop: str, *, n: int = 2000,  # noqa: ANN001
         numeric = [c for c in COLUMNS if c not in ("pains", "brenk")]
         raise MolVAEError(f"unknown property {prop!r}; choose one of {', '.join(numeric)}")
     w = np.random.default_rng(seed).standard_normal((n, model.latent_dim))
-    smis, _ = _decode(model, _unwhiten(model, w))
+    smis, _ = _decode(model, model.unwhiten(w))
     y = annotate(smis, workers=1)[prop].to_numpy(dtype=float, na_value=np.nan)
     ok = ~np.isnan(y)
     x, y = w[ok], y[ok]
@@ -314,14 +304,14 @@ def walk(model, smiles: str, prop: str, *, steps: int = 10,  # noqa: ANN001
         raise MolVAEError(f"the property heads predict {', '.join(HEAD_PROPERTIES)}, not "
                           f"{prop!r}; use --direction fitted for other properties")
     sign = -1.0 if decrease else 1.0
-    w = _whiten(model, encode_one(model, smiles)).astype(np.float64)
+    w = model.whiten(encode_one(model, smiles)).astype(np.float64)
     fixed = fitted_direction(model, prop, seed=seed) if direction == "fitted" else None
     path = [w]
     for _ in range(steps):
-        u = fixed if fixed is not None else head_direction(model, _unwhiten(model, w), prop)
+        u = fixed if fixed is not None else head_direction(model, model.unwhiten(w), prop)
         w = w + sign * step_size * u
         path.append(w)
-    z = _unwhiten(model, np.array(path))
+    z = model.unwhiten(np.array(path))
     smis, sels = _decode(model, z)
     columns: dict[str, Sequence] = {"step": list(range(steps + 1)),
                                     "distance": [round(step_size * k, 4)

@@ -29,13 +29,11 @@ from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.model import VAE, VAEConfig
 from molvae.novelty import TrainingSet
+from molvae.precision import Precision, autocast_dtype
 from molvae.tokens import dataset_vocabulary, encode
 from molvae.vocab import PAD_ID, Vocabulary
 
 log = logging.getLogger(__name__)
-
-Precision = Literal["auto", "fp32", "bf16"]
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -86,15 +84,18 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype | None:
-    """Autocast dtype: bf16 on CUDA when supported for ``auto``; CPU runs fp32 unless told bf16
-    (fast on CPUs with AVX512-BF16/AMX, about 2x here)."""
-    if precision == "fp32":
-        return None
-    if precision == "bf16":
-        return torch.bfloat16
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return None
+    """Training's autocast dtype (:func:`molvae.precision.autocast_dtype`): bf16 on CUDA when
+    supported for ``auto``; CPU runs fp32 unless told bf16 (fast on CPUs with AVX512-BF16/AMX,
+    about 2x here)."""
+    return autocast_dtype(precision, device, purpose="training")
+
+
+def initial_model(cfg: VAEConfig, seed: int) -> VAE:
+    """A VAE with parameters initialized from ``seed``, on the CPU. The caller's global torch RNG
+    is left as it was: training draws everything else from its own generators."""
+    with torch.random.fork_rng(devices=[]):  # CPU state only: the parameters are made on the CPU
+        torch.default_generator.manual_seed(seed)
+        return VAE(cfg)
 
 
 def kl_weight(cfg: TrainConfig, step: int) -> float:
@@ -239,8 +240,7 @@ class Trainer:
         self.model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
                           VAEConfig(vocab_size=len(self.vocab), max_len=self.vocab.max_len,
                                     **model_overrides))
-        torch.manual_seed(cfg.seed)  # parameter initialization only; other draws use generators
-        self.model = VAE(self.model_cfg)
+        self.model = initial_model(self.model_cfg, cfg.seed)
         if not saved:  # standardize head targets with training-split statistics
             mean, std = _property_stats(encoded.props[self.train_idx])
             self.model.prop_mean.copy_(mean)

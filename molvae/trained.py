@@ -32,7 +32,9 @@ from molvae.checkpoint import load_model as load_model_file
 from molvae.chem import without_rdkit_log
 from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
+from molvae.latent import unwhiten, whiten
 from molvae.model import VAE
+from molvae.precision import autocast_dtype
 from molvae.proposals import proposal_table
 from molvae.vocab import Vocabulary, canonical_and_selfies
 
@@ -84,16 +86,27 @@ class TrainedModel:
         return self.network.cfg.latent_dim
 
     def _autocast(self) -> torch.autocast:
-        """bf16 where the hardware runs it natively (about 2x faster sampling on such CPUs)."""
-        if self.precision == "fp32":
-            enabled = False
-        elif self.precision == "bf16":
-            enabled = True
-        elif self.device.type == "cuda":
-            enabled = torch.cuda.is_bf16_supported()
-        else:
-            enabled = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
+        """bf16 where the hardware runs it natively (about 2x faster sampling on such CPUs); see
+        :func:`molvae.precision.autocast_dtype`."""
+        dtype = autocast_dtype(self.precision, self.device, purpose="inference")
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=dtype is not None)
+
+    # --- whitened coordinates -------------------------------------------------------------------
+    def whiten(self, z: np.ndarray) -> np.ndarray:
+        """Whitened coordinates of latents (:func:`molvae.latent.whiten` with this model's
+        sampling distribution): every dimension on the same scale."""
+        mean, std = self.latent_stats()
+        return whiten(z, mean, std)
+
+    def unwhiten(self, w: np.ndarray) -> np.ndarray:
+        """Latents (float32) of whitened points; the inverse of :meth:`whiten`."""
+        mean, std = self.latent_stats()
+        return unwhiten(w, mean, std)
+
+    def latent_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-dimension mean and standard deviation (Z,) of the model's sampling distribution."""
+        net = self.network
+        return net.latent_mean.detach().cpu().numpy(), net.latent_std.detach().cpu().numpy()
 
     # --- molecules -> latents ------------------------------------------------------------------
     def tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:

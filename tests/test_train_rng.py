@@ -1,0 +1,39 @@
+"""Training leaves the caller's global torch RNG alone and does not depend on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from molvae.checkpoint import load_model
+from molvae.model import VAEConfig
+from molvae.train import initial_model, train
+
+
+def test_train_leaves_the_global_torch_rng_as_it_was(
+    small_csv: Path, tmp_path: Path, cache_dir: Path, tiny_cfg, tiny_arch
+) -> None:
+    def run(out: Path) -> Path:
+        return train(small_csv, out, cfg=tiny_cfg(max_steps=2, recon_eval=0),
+                     model_overrides=tiny_arch, cache_dir=cache_dir, progress=False)
+
+    torch.manual_seed(1234)
+    before = torch.random.get_rng_state()
+    first = run(tmp_path / "a")
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+    torch.manual_seed(99)  # another caller state: the same model all the same
+    second = run(tmp_path / "b")
+    a, b = load_model(first)[0].state_dict(), load_model(second)[0].state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_initial_model_is_the_seeds_and_leaves_the_rng(tiny_arch) -> None:
+    cfg = VAEConfig(vocab_size=10, max_len=8, **tiny_arch)
+    state = torch.random.get_rng_state()
+    a, b = initial_model(cfg, 3).state_dict(), initial_model(cfg, 3).state_dict()
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    c = initial_model(cfg, 4).state_dict()
+    assert not all(torch.equal(a[k], c[k]) for k in a)
