@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from molvae.data import default_cache_dir, prepare
+from molvae.loss import vae_loss
 from molvae.model import VAE, VAEConfig
 from molvae.tokens import dataset_vocabulary, encode
-from molvae.train import TrainConfig, vae_loss
+from molvae.train import TrainConfig
 
 try:
     from sampling import hardware  # run as a script from benchmarks/

@@ -6,8 +6,8 @@ import pytest
 import selfies as sf
 import torch
 
+from molvae.loss import vae_loss
 from molvae.model import VAE, VAEConfig
-from molvae.train import vae_loss
 from molvae.vocab import BOS_ID, EOS_ID, PAD_ID, Vocabulary, smiles_to_selfies
 
 V, T, Z = 12, 10, 4
