@@ -4,8 +4,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from molvae import explore
 from molvae.errors import MolVAEError
-from molvae.explore import analogs, analogy, interpolate, sample, slerp, walk
+from molvae.explore import (
+    analogs,
+    analogy,
+    encode_one,
+    fitted_direction,
+    interpolate,
+    sample,
+    slerp,
+    walk,
+)
 from molvae.trained import TrainedModel
 
 UNENCODABLE = "C[Si](C)(C)C"  # silicon is not in the tiny model's alphabet
@@ -94,9 +104,48 @@ def test_walk_along_a_head_raises_its_prediction(tiny_model: TrainedModel,
 
 
 def test_walk_fitted_direction_takes_any_numeric_property(tiny_model: TrainedModel,
-                                                          small_smiles: list[str]) -> None:
-    table = walk(tiny_model, small_smiles[0], "mw", steps=3, direction="fitted")
-    assert len(table) == 4 and "pred_mw" not in table
+                                                          small_smiles: list[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fitted walk (any numeric property, here molecular weight) moves along one straight
+    line in whitened units, ``step_size`` per step; the decreasing walk goes the other way and
+    ends at lighter molecules than the increasing one."""
+    fitted: list[np.ndarray] = []
+
+    def fit_on_fewer_samples(model, prop: str, *, seed: int = 0) -> np.ndarray:  # noqa: ANN001
+        fitted.append(fitted_direction(model, prop, n=500, seed=seed))  # 2000 by default: slow
+        return fitted[-1]
+
+    monkeypatch.setattr(explore, "fitted_direction", fit_on_fewer_samples)
+    lead, step_size, steps = small_smiles[0], 0.5, 8
+    up = walk(tiny_model, lead, "mw", steps=steps, step_size=step_size, direction="fitted")
+    down = walk(tiny_model, lead, "mw", steps=steps, step_size=step_size, direction="fitted",
+                decrease=True)
+    assert not [c for c in up.columns if c.startswith("pred_")]  # no head predicts mw
+    for table in (up, down):
+        assert table["step"].tolist() == list(range(steps + 1))
+        assert np.allclose(table["distance"], step_size * np.arange(steps + 1))
+        assert table["similarity"].iloc[0] == 1.0 and table["state"].iloc[0] == "valid"
+        # every molecule once: later rows with an earlier molecule are duplicates of it
+        valid = table[table["state"] == "valid"]
+        assert valid["smiles"].is_unique
+        assert set(table["state"]) <= {"valid", "duplicate"}
+        dup = table[table["state"] == "duplicate"]
+        assert dup["smiles"].isin(set(valid["smiles"])).all()
+    # the same rows as decoding the straight line by hand: start + k * step_size * u
+    net = tiny_model.network
+    mean, std = net.latent_mean.cpu().numpy(), net.latent_std.cpu().numpy()
+    assert len(fitted) == 2 and np.array_equal(fitted[0], fitted[1])  # seeded: the same line
+    u = fitted[0]
+    assert np.linalg.norm(u) == pytest.approx(1.0)
+    w0 = (encode_one(tiny_model, lead) - mean) / std
+    for table, sign in ((up, 1.0), (down, -1.0)):
+        ks = np.arange(steps + 1)[:, None]
+        z = ((w0 + sign * step_size * ks * u) * std + mean).astype(np.float32)
+        by_hand = [smi for _, smi in tiny_model.decode_latents(z)]
+        assert table["smiles"].tolist() == by_hand
+    # the fitted line raises the property: the walk down ends lighter than the walk up
+    assert down["mw"].iloc[-1] < up["mw"].iloc[-1]
+    assert down["mw"].iloc[-1] <= down["mw"].iloc[0] <= up["mw"].iloc[-1]
 
 
 @pytest.mark.parametrize(("prop", "direction", "message"), [

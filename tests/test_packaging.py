@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import inspect
 import subprocess
 import sys
 import tomllib
@@ -28,6 +31,7 @@ def _spec_origin(name: str, cwd: Path) -> str:
     return proc.stdout.strip()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", ["datasets", "optimize"])
 def test_installed_molvae_provides_no_datasets_or_optimize_module(name: str, tmp_path) -> None:
     """With molvae installed, user code (run anywhere but inside this checkout, where Python makes
@@ -67,6 +71,7 @@ def test_test_tools_are_not_runtime_dependencies() -> None:
     assert any(d.startswith("pytest") for d in project["optional-dependencies"]["test"])
 
 
+@pytest.mark.integration
 def test_console_script_and_module_entry_point() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["molvae"] == "molvae.cli:run"
@@ -77,17 +82,48 @@ def test_console_script_and_module_entry_point() -> None:
     assert "train" in proc.stdout and "sample" in proc.stdout
 
 
+ERRORS = ("MolVAEError", "CheckpointError", "DataError", "InvalidSmilesError", "VocabularyError")
+
+
 def test_public_api() -> None:
-    assert (
-        molvae.__version__
-        == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    )
-    for name in molvae.__all__:
-        assert getattr(molvae, name) is not None
+    """Each name of ``__all__`` is the object it stands for, and the list holds no other."""
+    import molvae.errors
+    import molvae.trained
+
+    assert set(molvae.__all__) == {"__version__", "load_model", "TrainedModel", "optimize",
+                                   *ERRORS}
+    assert len(molvae.__all__) == len(set(molvae.__all__))
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert isinstance(molvae.__version__, str) and molvae.__version__ == version
+
+    assert molvae.load_model is molvae.trained.load_model
+    assert inspect.isfunction(molvae.load_model)
+    assert molvae.TrainedModel is molvae.trained.TrainedModel
+    assert inspect.isclass(molvae.TrainedModel)
+    for name in ERRORS:
+        error = getattr(molvae, name)
+        assert error is getattr(molvae.errors, name), name
+        assert inspect.isclass(error) and issubclass(error, molvae.MolVAEError), name
+    assert issubclass(molvae.MolVAEError, Exception)
+
     with pytest.raises(AttributeError):
         molvae.no_such_name  # noqa: B018
 
 
+def test_public_functions_are_not_shadowed_by_modules() -> None:
+    """``molvae.optimize`` is the function, however often it is read and whatever submodules
+    are imported (a submodule of the same name, once imported, would replace the attribute)."""
+    for name in ("load_model", "optimize"):
+        if importlib.util.find_spec(f"molvae.{name}") is not None:
+            importlib.import_module(f"molvae.{name}")
+        for _ in range(2):  # the first read may go through the lazy __getattr__, later ones not
+            obj = getattr(molvae, name)
+            assert not inspect.ismodule(obj), f"molvae.{name} is the module {obj.__name__}"
+            assert callable(obj) and inspect.isfunction(obj), name
+            assert obj.__name__ == name and obj.__module__.startswith("molvae."), obj.__module__
+
+
+@pytest.mark.integration
 def test_import_is_light() -> None:
     """``import molvae`` must not pull in torch or RDKit (the CLI's --help stays fast)."""
     code = "import sys, molvae; print(sorted({'torch', 'rdkit'} & set(sys.modules)))"

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +185,12 @@ def test_resume_matches_uninterrupted_run(
     state_a, state_b = RunState(**ckpt_a["run_state"]), RunState(**ckpt_b["run_state"])
     assert state_a.step == state_b.step == 10
     assert (state_a.epoch, state_a.batch_in_epoch) == (state_b.epoch, state_b.batch_in_epoch)
-    assert state_a.history == pytest.approx(state_b.history)
+    # one record per finished epoch, the same keys, every value equal to float tolerance
+    assert len(state_a.history) == len(state_b.history) >= 1
+    for rec_a, rec_b in zip(state_a.history, state_b.history, strict=True):
+        assert rec_a.keys() == rec_b.keys()
+        for name, value in rec_a.items():
+            assert rec_b[name] == pytest.approx(value, rel=1e-6, abs=1e-9), name
     # the optimizer's moments match too
     opt_a, opt_b = ckpt_a["optimizer"]["state"], ckpt_b["optimizer"]["state"]
     for k in opt_a:
@@ -214,6 +218,7 @@ def test_plain_resume_keeps_the_checkpoints_settings(
 
 
 # --- DDP ------------------------------------------------------------------------------------------
+@pytest.mark.integration
 def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
     """torchrun with 2 processes on gloo: trains, writes a loadable model and checkpoint."""
     out = tmp_path / "ddp"
@@ -250,7 +255,6 @@ def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
         "--device",
         "cpu",
     ]
-    start = time.monotonic()
     # A session of its own, so a hang kills torchrun's workers too, not just torchrun.
     proc = subprocess.Popen(
         cmd,
@@ -262,19 +266,28 @@ def test_ddp_two_cpu_processes(tmp_path: Path, small_csv: Path) -> None:
         start_new_session=True,
     )
     try:
-        output, _ = proc.communicate(timeout=120)
+        output, _ = proc.communicate(timeout=600)  # a hang guard only: it takes seconds
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
-        pytest.fail(f"torchrun did not finish in 120 s:\n{output[-3000:]}")
-    elapsed = time.monotonic() - start
+        pytest.fail(f"torchrun hung (600 s):\n{output[-3000:]}")
+    # torchrun exits 0 only when both ranks did (and tore the process group down cleanly)
     assert proc.returncode == 0, output[-3000:]
-    assert elapsed < 60, f"DDP smoke test took {elapsed:.0f} s"
+    assert "Traceback" not in output, output[-3000:]
     model, meta = load_model(out / "model.safetensors")
     assert meta.config.latent_dim == 8 and meta.config.decoder_hidden == 32
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    config = json.loads((out / "config.json").read_text())
+    assert config["world_size"] == 2 and config["device"] == "cpu"
+    assert config["train_size"] + config["val_size"] == 200
     ckpt = load_checkpoint(out / "last.pt")
+    # 3 steps of the first epoch: each rank's shard has ceil(train_size // 2 / 16) > 3 batches
     assert ckpt["run_state"]["step"] == 3
-    assert json.loads((out / "config.json").read_text())["world_size"] == 2
+    assert (ckpt["run_state"]["epoch"], ckpt["run_state"]["batch_in_epoch"]) == (0, 3)
+    assert math.ceil(config["train_size"] // 2 / 16) > 3
+    # the checkpoint holds the plain model's weights (no DDP "module." prefix)
+    assert ckpt["model"].keys() == model.state_dict().keys()
+    assert meta.info["data_hash"] == config["data_hash"]
 
 
 def test_export_checkpoint_writes_a_loadable_model(tmp_path, small_csv):
@@ -293,18 +306,60 @@ def test_export_checkpoint_writes_a_loadable_model(tmp_path, small_csv):
     assert model.cfg.latent_dim == 8
 
 
-def test_property_heads_predict_in_units(tmp_path: Path, small_csv: Path, tiny_arch: dict,
-                                         cache_dir: Path, tiny_cfg) -> None:
-    """Heads learn standardized targets and predict in property units (QED, logP, SA)."""
+def _r_squared(pred: np.ndarray, truth: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Per column: 1 - squared error of ``pred`` / squared error of predicting ``baseline``."""
+    return 1.0 - ((pred - truth) ** 2).sum(0) / ((truth - baseline) ** 2).sum(0)
+
+
+def _fit_property_heads(out: Path, smiles: list[str], cfg: TrainConfig, arch: dict,
+                        cache_dir: Path) -> dict[str, np.ndarray]:
+    """Train on all but the first 50 molecules; the heads' quality on both parts.
+
+    Returns per property (QED, logP, SA): ``train_r2`` and ``held_r2`` (R^2 against predicting
+    the training mean), ``held_corr`` (Pearson correlation on the 50 held-out molecules), and
+    ``mean_gap`` (|mean prediction - mean truth| / std of the truth, training molecules).
+    """
     from molvae.data import compute_properties
     from molvae.trained import load_model
 
-    path = train(small_csv, tmp_path / "run", cfg=tiny_cfg(epochs=12, lr=5e-3, prop_weight=20.0),
-                 model_overrides=tiny_arch, cache_dir=cache_dir, progress=False)
-    model = load_model(path)
-    with open(small_csv) as fh:
-        smiles = [line.strip() for line in fh][1:]
-    truth = compute_properties(smiles, workers=1)
-    pred = model.predict_properties(model.encode_latents(smiles).z)
-    for j in range(3):
-        assert abs(pred[:, j].mean() - truth[:, j].mean()) < 0.5 * truth[:, j].std(), j
+    held, fit = smiles[:50], smiles[50:]
+    data = out / "train.csv"
+    out.mkdir(parents=True, exist_ok=True)
+    data.write_text("SMILES\n" + "\n".join(fit) + "\n")
+    model = load_model(train(data, out / "run", cfg=cfg, model_overrides=arch,
+                             cache_dir=cache_dir, progress=False))
+    truth_fit, truth_held = (compute_properties(s, workers=1) for s in (fit, held))
+    assert np.isfinite(truth_fit).all() and np.isfinite(truth_held).all()
+    pred_fit, pred_held = (model.predict_properties(model.encode_latents(s).z)
+                           for s in (fit, held))
+    baseline = truth_fit.mean(0)
+    return {
+        "train_r2": _r_squared(pred_fit, truth_fit, baseline),
+        "held_r2": _r_squared(pred_held, truth_held, baseline),
+        "held_corr": np.array([np.corrcoef(pred_held[:, j], truth_held[:, j])[0, 1]
+                               for j in range(truth_held.shape[1])]),
+        "mean_gap": np.abs(pred_fit.mean(0) - baseline) / truth_fit.std(0),
+    }
+
+
+#: Training of the property-head test: long enough for the heads to fit (about 3 s).
+HEAD_TRAINING = {"epochs": 30, "patience": 30, "lr": 5e-3, "prop_weight": 20.0}
+
+
+def test_property_heads_predict_in_units(tmp_path: Path, small_smiles: list[str],
+                                         tiny_arch: dict, tiny_cfg) -> None:
+    """Heads learn standardized targets and predict in property units (QED, logP, SA).
+
+    Measured over seeds 0-7: after one optimizer step (untrained heads) R^2 on the training
+    molecules is <= 0.00 for every property; after training it is >= 0.48, so the R^2 check is
+    what only trained heads pass. The held-out correlation (>= 0.33 trained, but up to 0.25
+    after one step: an untrained encoder already sees molecule size) checks that the fit
+    generalizes. An output in standardized units instead of property units fails the mean check.
+    """
+    quality = _fit_property_heads(tmp_path, small_smiles, tiny_cfg(**HEAD_TRAINING),
+                                  {**tiny_arch, "head_hidden": 32}, tmp_path / "cache")
+    assert (quality["mean_gap"] < 0.25).all(), quality
+    # well below the error of predicting the training mean, for every property
+    assert (quality["train_r2"] > 0.3).all(), quality
+    # and the heads generalize: predictions on 50 unseen molecules follow the truth
+    assert quality["held_corr"].mean() > 0.2, quality
