@@ -15,7 +15,7 @@ Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo`` and
 ``celecoxib_rediscovery`` are PMO oracles (GuacaMol's objectives); ``lead_improvement``
 (QED of a lead subject to Tanimoto >= 0.4) is not, and has no published reference. Methods:
 
-- ``molvae-<sampler>``: :func:`molvae.optimize.optimize` on the campaign, one Optuna sampler;
+- ``molvae-<sampler>``: :func:`molvae.optimize` on the campaign, one Optuna sampler;
 - ``molvae-<sampler>+screen<N>`` (``--methods molvae+screen --screen N``): the same, with N
   random MOSES training molecules as seeds: screened first (N of the budget), and the search
   starts from the best of them (a campaign's ``seeds_file`` + ``seeds_sample``);
@@ -53,10 +53,10 @@ import numpy as np
 import pandas as pd
 from annotate import hardware
 
-from molvae.campaign import load_campaign
 from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
+from molvae.optimization.campaign import load_campaign
 
 log = logging.getLogger("pmo")
 
@@ -220,7 +220,7 @@ def run_molvae(
     """The optimizer on a campaign, in a fresh run directory; its molecules by trial (the order
     of the oracle calls for one worker) and its ``timing.json``. ``seeds`` are screened first
     (scored as the first trials; the search starts from the best of them)."""
-    from molvae.optimize import optimize
+    from molvae import optimize
 
     if run_dir.exists():  # a study left there would be resumed: its wall time would be wrong
         shutil.rmtree(run_dir)
@@ -492,7 +492,7 @@ def _names(value: str, known: Sequence[str], what: str) -> list[str]:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    from molvae.campaign import SAMPLERS
+    from molvae.optimization.samplers import SAMPLERS
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

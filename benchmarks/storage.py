@@ -66,7 +66,7 @@ def _memory() -> Any:
 
 
 def one_run(model: Any, storage: Any, run: Path, budget: int) -> dict[str, Any]:
-    from molvae.optimize import optimize
+    from molvae import optimize
 
     shutil.rmtree(run, ignore_errors=True)
     start = time.perf_counter()

@@ -58,7 +58,8 @@ def describe(mol: chem.MolLike) -> dict[str, Any]:
     >>> describe("not a molecule")["pains"] is None
     True
     """
-    return dict(zip(COLUMNS, _describe_batch([mol])[0], strict=True))
+    row = dict(zip(COLUMNS, _describe_batch([mol])[0], strict=True))
+    return {k: round(v, DECIMALS) if k in FLOAT_COLUMNS else v for k, v in row.items()}
 
 
 def annotate(
@@ -66,19 +67,32 @@ def annotate(
     *,
     workers: int | None = None,
     min_parallel: int = MIN_PARALLEL,
+    decimals: int | None = DECIMALS,
 ) -> pd.DataFrame:
     """The property table of many molecules: columns ``COLUMNS``, one row per input in input order
     (index 0..n-1), empty rows for unreadable input. Never raises on a bad molecule.
 
     Args:
-        smiles: SMILES strings; ``None`` and unparsable strings give an empty row.
+        smiles: SMILES strings or RDKit Mols; ``None`` and unparsable strings give an empty row.
         workers: processes to use (default: all cores); 1 stays in this process.
         min_parallel: inputs shorter than this stay in this process whatever ``workers`` says.
+        decimals: places the float columns are rounded to (None: unrounded, as scoring reads
+            them; :func:`round_floats` rounds such a table later).
 
     >>> int(annotate(["c1ccccc1O"]).loc[0, "aromatic_rings"])
     1
     """
-    return _frame(_in_chunks(_describe_batch, list(smiles), workers, min_parallel))
+    table = _frame(_in_chunks(_describe_batch, list(smiles), workers, min_parallel))
+    return round_floats(table, decimals) if decimals is not None else table
+
+
+def round_floats(table: pd.DataFrame, decimals: int = DECIMALS) -> pd.DataFrame:
+    """The property table with its float columns rounded, as CSVs show them."""
+    out = table.copy()
+    for name in FLOAT_COLUMNS:
+        if name in out:
+            out[name] = out[name].round(decimals)
+    return out
 
 
 @dataclass(frozen=True)
@@ -193,10 +207,9 @@ def _row(m: Chem.Mol, matched: set[int], screen: AlertScreen) -> _Row:
         donors, acceptors, rotatable = chem.hbd(m), chem.hba(m), chem.rotatable_bonds(m)
         qed = _qed(m, mw, logp, tpsa, rotatable, screen.qed_alerts(matched))
         return (
-            round(qed, DECIMALS), round(_sa_score(m), DECIMALS), round(logp, DECIMALS),
-            round(mw, DECIMALS), round(tpsa, DECIMALS), donors, acceptors, rotatable,
+            qed, _sa_score(m), logp, mw, tpsa, donors, acceptors, rotatable,
             chem.ring_count(m), chem.aromatic_ring_count(m),
-            round(chem.fraction_sp3(m), DECIMALS), chem.formal_charge(m),
+            chem.fraction_sp3(m), chem.formal_charge(m),
             chem.rule_of_five_violations(mw, logp, donors, acceptors),
             ";".join(screen.names("pains", m, matched)),
             ";".join(screen.names("brenk", m, matched)),

@@ -80,6 +80,8 @@ class Component:
     """A named raw value (``scorer``), its ``transform`` onto [0, 1] and its ``weight`` in the
     total (0: reported, and usable as a Pareto objective, but not part of the total).
 
+    >>> from molvae.optimization.components import Descriptor
+    >>> from molvae.optimization.transforms import Step
     >>> Component("mw", Descriptor("mw"), Step(high=500.0)).score(["CCO"]).tolist()
     [1.0]
     """
@@ -151,6 +153,7 @@ class Filter:
     """A hard constraint: the raw value of ``scorer`` must be >= ``min`` and/or <= ``max``. A
     molecule that breaks one scores 0 with the reason, e.g. ``"filter sa <= 4.5 failed (6.12)"``.
 
+    >>> from molvae.optimization.components import Descriptor
     >>> Filter("sa", Descriptor("sa"), max=4.5).describe()
     'sa <= 4.5'
     """

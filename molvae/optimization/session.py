@@ -51,8 +51,8 @@ import numpy as np
 import optuna
 import pandas as pd
 
-from molvae import checkpoint
-from molvae.errors import OptimizeError
+from molvae.checkpoint import tensors_sha256, versions
+from molvae.errors import CheckpointError, OptimizeError
 from molvae.optimization.campaign import Campaign, load_campaign
 from molvae.optimization.components import Batch, PythonFunction
 from molvae.optimization.loop import REFRESH_SECONDS, Run
@@ -89,8 +89,6 @@ def sampler_seed(seed: int, worker: str | None, done: int) -> int:
         return seed
     digest = hashlib.sha256(f"{seed}:{worker}:{done}".encode()).digest()
     return int.from_bytes(digest[:4], "little")
-
-
 
 
 @dataclass(frozen=True)
@@ -138,13 +136,13 @@ def _callable_campaign(fn: Callable[[list[str]], Sequence[float]]) -> Campaign:
     return Campaign(name=name, components=(Component("value", PythonFunction(fn)),))
 
 
-
-
 def model_checksum(model: Any) -> str:
     """The model file's ``tensors_sha256`` (from its header), else a SHA-256 of its weights."""
     path = getattr(model, "path", None)
     if path is not None and Path(path).is_file():
-        digest = checkpoint.tensors_checksum(path) if hasattr(checkpoint, "tensors_checksum") else None  # TEMP
+        digest = None
+        with contextlib.suppress(CheckpointError):
+            digest = tensors_sha256(path)
         if digest:
             return digest
     h = hashlib.sha256()
@@ -152,8 +150,6 @@ def model_checksum(model: Any) -> str:
         h.update(name.encode())
         h.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
-
-
 
 
 @contextlib.contextmanager
@@ -224,8 +220,6 @@ def _check_study(study: optuna.Study, expected: dict[str, Any], where: str) -> N
             )
 
 
-
-
 def optimize(
     campaign_or_objective: Any,
     *,
@@ -245,14 +239,14 @@ def optimize(
     """Search the model's latent space for molecules that score well; the results table.
 
     Args:
-        campaign_or_objective: a campaign file (TOML), a :class:`~molvae.campaign.Campaign`, an
-            :class:`~molvae.objectives.Objective`, or a callable taking a list of SMILES and
+        campaign_or_objective: a campaign file (TOML), a :class:`~molvae.optimization.Campaign`, an
+            :class:`~molvae.optimization.Objective`, or a callable taking a list of SMILES and
             returning one float per SMILES (higher is better; NaN or an exception: failed).
         budget: unique molecules to score in all (default: the campaign's); molecules already in
             the study count toward it.
         model: a ``TrainedModel``, a model file, or None for the shipped model.
         seed: seeds the sampler (default: the campaign's).
-        sampler: a sampler name (:data:`molvae.campaign.SAMPLERS`) or any Optuna sampler.
+        sampler: a sampler name (:data:`molvae.optimization.SAMPLERS`) or any Optuna sampler.
         out: the run directory (outputs, ``manifest.json``, and the default storage
             ``study.log``); None: no files, and an in-memory study unless ``storage`` is given.
         storage: an Optuna storage URL, a journal file (``*.log``) or a storage object.
@@ -351,7 +345,7 @@ def optimize(
         if out_dir is not None:
             write_manifest(
                 out_dir, campaign, model, checksum, sampler_record, storage_url, study_name,
-                worker_name, space, start_calls, checkpoint.versions()  # TEMP,
+                worker_name, space, start_calls, versions(("optuna", "numpy", "pandas")),
             )
         if start_calls:
             log.info("resuming study %r: %d molecules already scored", study_name, start_calls)
@@ -364,8 +358,6 @@ def optimize(
             trials_here=run.trials_asked,
         )
     return table
-
-
 
 
 def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:

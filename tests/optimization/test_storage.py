@@ -25,6 +25,7 @@ def _add(path: str, start: int, n: int) -> None:
                       for i in range(start, start + n)])
 
 
+@pytest.mark.integration
 def test_journal_file_is_optuna_s_format_and_loses_nothing_across_processes(tmp_path):
     """Two processes append to one journal at once: Optuna's own backend reads back every trial,
     once each."""

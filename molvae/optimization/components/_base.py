@@ -30,6 +30,7 @@ of this for any kind: run it on your plugin.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -83,9 +84,9 @@ class Batch:
         """The chemist's property table of the batch (:mod:`molvae.properties`: QED, SA, the
         descriptors and the PAINS / Brenk alerts), computed once on first use and shared by
         every component that reads it and by the run's results table."""
-        from molvae.properties import property_table
+        from molvae.properties import annotate
 
-        return property_table(list(self.mols))
+        return annotate(list(self.mols), workers=1, decimals=None)
 
 
 def parse(smiles: Any) -> Chem.Mol | None:
@@ -126,6 +127,18 @@ class ComponentKind:
 
     def __call__(self, batch: Batch) -> Raw:
         raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the parameters alone and rebuild from them: what ``__post_init__`` derives
+        (fingerprint generators, parsed references) may not pickle, and is rebuilt."""
+        if not dataclasses.is_dataclass(self):
+            return super().__reduce__()
+        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        return (_rebuild, (type(self), params))
+
+
+def _rebuild(cls: type, params: dict[str, Any]) -> ComponentKind:
+    return cls(**params)
 
 
 def per_molecule(batch: Batch, fn: Callable[[Chem.Mol], float | int | None], label: str) -> Raw:

@@ -1,4 +1,5 @@
-"""Alerts kind: no match in the PAINS or Brenk structural-alert catalogs."""
+"""Alerts kind: no match in the PAINS or Brenk structural-alert catalogs, as the property
+table's batch screen finds them (:mod:`molvae.alerts`; the same as RDKit's FilterCatalog)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from molvae import chem
 from molvae.optimization.components._base import Batch, ComponentKind, Raw
 from molvae.optimization.parameters import require
 
@@ -44,10 +44,11 @@ class Alerts(ComponentKind):
     def __call__(self, batch: Batch) -> Raw:
         values = np.full(len(batch), np.nan)
         details: list[str | None] = [None] * len(batch)
-        for i, mol in enumerate(batch.mols):
-            if mol is None:
+        found = zip(*(batch.properties[c] for c in self.catalogs), strict=True)
+        for i, (mol, lists) in enumerate(zip(batch.mols, found, strict=True)):
+            if mol is None or any(x is None for x in lists):
                 continue
-            names = [name for c in self.catalogs for name in chem.alerts(mol, c) or []]
+            names = [name for joined in lists for name in joined.split(";") if name]
             values[i] = float(not names)
             details[i] = ";".join(names)
         return Raw(values, None, tuple(details))

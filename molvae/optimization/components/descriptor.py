@@ -1,7 +1,9 @@
 """Descriptor kinds: one RDKit descriptor of the molecule (``qed``, ``sa``, ``logp``, ``mw``...).
 
 Each descriptor is its own kind name in campaign files (``kind = "qed"``), all served by
-:class:`Descriptor`.
+:class:`Descriptor`. The values are those of the property table (:mod:`molvae.properties`),
+computed once a batch for every component and for the run's results table; they equal the
+:mod:`molvae.chem` verbs of :data:`DESCRIPTORS`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from rdkit import Chem
 
 from molvae import chem
@@ -69,5 +72,9 @@ class Descriptor(ComponentKind):
         return self.descriptor in _UNIT_DESCRIPTORS
 
     def __call__(self, batch: Batch) -> Raw:
+        if self.descriptor in batch.properties:  # the property table's engine, once a batch
+            values = batch.properties[self.descriptor].to_numpy(dtype=np.float64,
+                                                                na_value=np.nan)
+            return Raw(values)
         return per_molecule(batch, DESCRIPTORS[self.descriptor], self.descriptor)
 

@@ -45,7 +45,8 @@ class PythonFunction(ComponentKind):
     A function that raises, or returns the wrong number of values or a non-number, marks every
     molecule of that batch failed with the reason; the run goes on.
 
-    >>> PythonFunction("molvae.objectives:penalized_logp")(Batch.of(["CCO"])).values.round(2)
+    >>> plogp = PythonFunction("molvae.optimization.presets:penalized_logp")
+    >>> plogp(Batch.of(["CCO"])).values.round(2)
     array([-0.26])
 
     Raises:
