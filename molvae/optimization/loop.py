@@ -29,11 +29,13 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from molvae.optimization.components import Batch
 from molvae.optimization.objective import Objective
 from molvae.optimization.outputs import results_table, write_outputs
 from molvae.optimization.records import FINISHED, Record, plain, record_of
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal, Proposer, SeedQueue
+from molvae.properties import annotate, round_floats
 
 if TYPE_CHECKING:
     from molvae.optimization.campaign import Campaign
@@ -100,7 +102,8 @@ class Run:
         self.columns = list(objective.columns)
         self.records: dict[str, Record] = {}
         self.seen_trials: set[int] = set()
-        self.properties: dict[str, dict[str, Any]] = {}
+        self.properties: dict[str, dict[str, Any]] = {}  # SMILES -> its property-table row
+        self.novel: dict[str, Any] = {}  # SMILES -> whether the training set lacks it
         self.timer = Timer()
         self.by_source: dict[str, dict[str, float]] = {}
         self.trials_asked = 0
@@ -197,10 +200,14 @@ class Run:
                 self.proposer.abandon(proposals)
 
     def score(self, smiles: list[str], z: np.ndarray) -> dict[str, dict[str, Any]]:
-        """Score new molecules; their objective rows (without smiles), by SMILES."""
+        """Score new molecules; their objective rows (without smiles), by SMILES. Their property
+        table is computed once, for the components that read it and for the results."""
         predict = self.model.predict_properties if self.objective.needs_latents else None
         with self.timer("score"):
-            table = self.objective.score(smiles, z=z, predict=predict)
+            batch = Batch.of(smiles, z, predict)
+            table = self.objective.score_batch(batch)
+            properties = round_floats(batch.properties)
+        self.properties.update(zip(smiles, properties.to_dict("records"), strict=True))
         self.calls_here += len(smiles)
         body = [c for c in self.columns if c != "smiles"]
         return dict(zip(smiles, table[body].to_dict("records"), strict=True))
@@ -219,20 +226,23 @@ class Run:
     # -- outputs --
 
     def results(self) -> pd.DataFrame:
-        """The results table with the chemist's properties (cached per molecule)."""
+        """The results table with the chemist's properties (from scoring; computed here only
+        for molecules another worker or an earlier session scored) and ``novel``."""
+        from molvae.proposals import novelty
+
         table = results_table(list(self.records.values()), self.columns)
         with self.timer("properties"):
             new = [s for s in table["smiles"] if s not in self.properties]
             if new:
-                from molvae.proposals import with_properties
-
-                props = with_properties(pd.DataFrame({"smiles": new}), model=self.model, workers=1)
-                for smi, row in zip(new, props.drop(columns="smiles").to_dict("records"),
-                                    strict=True):
-                    self.properties[smi] = row
+                props = annotate(new, workers=1)
+                self.properties.update(zip(new, props.to_dict("records"), strict=True))
+            unknown = [s for s in table["smiles"] if s not in self.novel]
+            if unknown:
+                self.novel.update(zip(unknown, novelty(unknown, self.model), strict=True))
         if not len(table):
             return table
-        props = pd.DataFrame([self.properties[s] for s in table["smiles"]], index=table.index)
+        props = pd.DataFrame([{**self.properties[s], "novel": self.novel[s]}
+                              for s in table["smiles"]], index=table.index)
         rename, drop = {}, []
         kinds = {c.name: c.kind for c in self.objective.components}
         for col in props.columns:

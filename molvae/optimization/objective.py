@@ -352,7 +352,11 @@ class Objective:
         Raises:
             ObjectiveError: a model-head component scored without ``z`` and ``predict``.
         """
-        batch = Batch.of(smiles, z, predict)
+        return self.score_batch(Batch.of(smiles, z, predict))
+
+    def score_batch(self, batch: Batch) -> pd.DataFrame:
+        """:meth:`score` of a parsed batch: the run loop keeps the batch, whose property table
+        (computed once for every component) becomes the results table's columns."""
         n = len(batch)
         valid = np.array([m is not None for m in batch.mols], dtype=bool)
         failed = ~valid

@@ -96,14 +96,8 @@ class _CallableObjective(Objective):
     """One ``python`` component whose raw value is the score itself (any real number; NaN or an
     exception fails the molecule)."""
 
-    def score(
-        self,
-        smiles: Sequence[str],
-        z: np.ndarray | None = None,
-        predict: Callable[[np.ndarray], np.ndarray] | None = None,
-    ) -> pd.DataFrame:
+    def score_batch(self, batch: Batch) -> pd.DataFrame:
         component = self.components[0]
-        batch = Batch.of(smiles)
         raw = component.scorer(batch)
         values = np.asarray(raw.values, dtype=np.float64)
         failure = [

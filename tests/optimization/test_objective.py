@@ -11,37 +11,38 @@ import numpy as np
 import pytest
 
 from molvae import chem
-from molvae.objectives import (
-    CELECOXIB,
-    KINDS,
-    OSIMERTINIB,
-    TRANSFORMS,
+from molvae.errors import ObjectiveError
+from molvae.optimization.components import (
     Alerts,
     Batch,
-    Clamp,
-    Component,
     Descriptor,
-    DoubleSigmoid,
-    Filter,
-    Gaussian,
     Head,
-    Identity,
     Isomer,
-    Objective,
-    ObjectiveError,
-    ParetoTarget,
     PythonFunction,
-    ReverseSigmoid,
-    Sigmoid,
     Similarity,
-    Step,
     Substructure,
     build_scorer,
-    build_transform,
-    celecoxib_rediscovery,
     kind_parameters,
+    kinds,
+)
+from molvae.optimization.objective import Component, Filter, Objective, ParetoTarget
+from molvae.optimization.presets import (
+    CELECOXIB,
+    OSIMERTINIB,
+    celecoxib_rediscovery,
     osimertinib_mpo,
     qed_objective,
+)
+from molvae.optimization.transforms import (
+    TRANSFORMS,
+    Clamp,
+    DoubleSigmoid,
+    Gaussian,
+    Identity,
+    ReverseSigmoid,
+    Sigmoid,
+    Step,
+    build_transform,
 )
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
@@ -153,7 +154,7 @@ DESCRIPTOR_REFERENCES: dict[str, tuple[float, ...]] = {
 
 
 def test_descriptor_kinds_match_chem_and_give_nan_for_bad_smiles():
-    descriptor_kinds = {name for name, (cls, _) in KINDS.items() if cls is Descriptor}
+    descriptor_kinds = {name for name, (cls, _) in kinds().items() if cls is Descriptor}
     assert descriptor_kinds == set(DESCRIPTOR_REFERENCES)  # every kind has its references
     for kind, expected in DESCRIPTOR_REFERENCES.items():
         values = raw(build_scorer(kind), [*REFERENCE_MOLECULES, BAD, ""])
@@ -385,7 +386,7 @@ def test_kind_registry_and_parameters():
         "pred_logp",
         "pred_sa",
         "python",
-    } <= set(KINDS)
+    } <= set(kinds())
     params = kind_parameters("similarity")
     assert params["references"][1] is True and params["radius"][1] is False
     with pytest.raises(
