@@ -36,7 +36,7 @@ _LAZY = {  # imported on first use, so `import molvae` and `molvae --help` stay 
     "VocabularyError": "molvae.errors",
     "DataError": "molvae.errors",
     "CheckpointError": "molvae.errors",
-    "optimize": "molvae.optimize",
+    "optimize": "molvae.optimization.session",
 }
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
         MolVAEError,
         VocabularyError,
     )
-    from molvae.optimize import optimize
+    from molvae.optimization.session import optimize
     from molvae.trained import TrainedModel, load_model
 
 
