@@ -34,10 +34,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import importlib.metadata
 import json
 import logging
-import platform
 import shlex
 import shutil
 import sys
@@ -461,13 +459,9 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 
 def versions() -> dict[str, str]:
     """Versions of the packages that shape the numbers."""
-    found = {"python": platform.python_version()}
-    for name in ("molvae", "torch", "optuna", "rdkit", "numpy", "pandas"):
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
+    from molvae.checkpoint import versions as package_versions
+
+    return package_versions(extra=("optuna", "numpy", "pandas"))
 
 
 def _now() -> str:

@@ -10,15 +10,14 @@ molecule, in the columns of every CSV/SDF that molvae writes.
 Every value is the one the matching verb of :mod:`molvae.chem` gives, floats rounded to
 ``DECIMALS`` places, but several times faster: the structural alerts (PAINS, Brenk and QED's own)
 come from the batch screen of :mod:`molvae.alerts`, QED reuses the descriptors and alert count
-already computed, and SA counts stereocentres in C++. :func:`qed_sa_alerts` gives the same
-engine's QED, SA and alerts unrounded, for scoring.
+already computed, and SA counts stereocentres in C++. ``annotate(..., decimals=None)``
+gives the same values unrounded: the scoring components read them (one engine a run).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -95,44 +94,6 @@ def round_floats(table: pd.DataFrame, decimals: int = DECIMALS) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
-class QedSaAlerts:
-    """QED, SA score and structural alerts of a batch (see :func:`qed_sa_alerts`), unrounded."""
-
-    qed: np.ndarray  # (N,) float64, NaN where RDKit cannot read the molecule
-    sa: np.ndarray  # (N,) float64, NaN likewise
-    pains: list[list[str] | None]  # names in catalog order ([] for none), None where unreadable
-    brenk: list[list[str] | None]
-
-
-def qed_sa_alerts(
-    mols: Sequence[chem.MolLike],
-    *,
-    workers: int | None = 1,
-    min_parallel: int = MIN_PARALLEL,
-) -> QedSaAlerts:
-    """QED, SA score and PAINS / Brenk alert names of many molecules with the property table's
-    engine: each molecule parsed once and its alerts screened with the batch, so scoring the three
-    costs about what QED alone costs RDKit. Values equal ``chem.qed``, ``chem.sa_score`` and
-    ``chem.alerts`` (tests check). Never raises on a bad molecule.
-
-    Args:
-        mols: SMILES or RDKit Mols (a Mol has its explicit hydrogens removed first, as QED does);
-            None, empty and unparsable input give NaN and None.
-        workers: processes (None: all cores); the default 1 stays in this process.
-        min_parallel: inputs shorter than this stay in this process whatever ``workers`` says.
-
-    >>> s = qed_sa_alerts(["O=C1C(=Cc2ccc(O)c(O)c2)SC(=S)N1", "not a molecule"])
-    >>> round(float(s.qed[0]), 3), s.pains
-    (0.403, [['ene_rhod_A(235)', 'catechol_A(92)'], None])
-    """
-    rows = _in_chunks(_qed_sa_alerts_batch, list(mols), workers, min_parallel)
-    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), ()]
-    return QedSaAlerts(qed=np.asarray(columns[0], dtype=np.float64),
-                       sa=np.asarray(columns[1], dtype=np.float64),
-                       pains=list(columns[2]), brenk=list(columns[3]))
-
-
 def _in_chunks(fn: Any, items: list, workers: int | None, min_parallel: int) -> list:
     """``fn`` over batches of ``items``, in worker processes when there are enough of them."""
     workers = worker_count(workers)
@@ -166,29 +127,6 @@ def _describe_batch(items: Sequence[chem.MolLike]) -> list[_Row]:
         screen = alert_screen()
         found = iter(screen.matches([m for m in mols if m is not None]))
         return [_MISSING if m is None else _row(m, next(found), screen) for m in mols]
-
-
-_NO_SCORES = (math.nan, math.nan, None, None)
-
-
-def _qed_sa_alerts_batch(items: Sequence[chem.MolLike]) -> list[tuple]:
-    """``(qed, sa, pains, brenk)`` of each molecule of a batch (see :func:`qed_sa_alerts`)."""
-    with chem.without_rdkit_log():
-        mols = [_readable(item) for item in items]
-        screen = alert_screen()
-        found = iter(screen.matches([m for m in mols if m is not None]))
-        return [_NO_SCORES if m is None else _qed_sa_alerts_one(m, next(found), screen)
-                for m in mols]
-
-
-def _qed_sa_alerts_one(m: Chem.Mol, matched: set[int], screen: AlertScreen) -> tuple:
-    try:
-        qed = _qed(m, chem.mol_weight(m), chem.logp(m), chem.tpsa(m), chem.rotatable_bonds(m),
-                   screen.qed_alerts(matched))
-        return (qed, _sa_score(m), screen.names("pains", m, matched),
-                screen.names("brenk", m, matched))
-    except (RuntimeError, ValueError, ArithmeticError):  # an RDKit corner case: no scores
-        return _NO_SCORES
 
 
 def _readable(mol: chem.MolLike) -> Chem.Mol | None:
@@ -269,8 +207,7 @@ __all__ = [
     "FLOAT_COLUMNS",
     "INT_COLUMNS",
     "MIN_PARALLEL",
-    "QedSaAlerts",
     "annotate",
     "describe",
-    "qed_sa_alerts",
+    "round_floats",
 ]

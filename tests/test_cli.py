@@ -47,6 +47,7 @@ def test_interrupt_is_exit_code_130(
     assert not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.integration
 def test_cli_works_without_click_installed() -> None:
     """typer no longer depends on click; the CLI must not import it."""
     code = (

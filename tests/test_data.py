@@ -124,6 +124,7 @@ def test_prepare_properties_match_rdkit(small_csv: Path, cache_dir: Path) -> Non
     assert prepared.report.kept == 200 and not prepared.report.rejects
 
 
+@pytest.mark.integration
 def test_prepare_parallel_matches_serial(data_dir: Path) -> None:
     serial = prepare(data_dir / "mixed.csv", workers=1)
     parallel = prepare(data_dir / "mixed.csv", workers=2)

@@ -59,6 +59,7 @@ def test_decoder_matches_plain_function(
         assert dec.decode(tokens) == tokens_to_molecules(tokens, vocab)
 
 
+@pytest.mark.integration
 def test_one_and_two_workers_identical(tokens: np.ndarray, vocab: Vocabulary) -> None:
     with MoleculeDecoder(vocab, workers=1) as one, MoleculeDecoder(vocab, workers=2) as two:
         assert one._pool is None and two._pool is not None
@@ -70,6 +71,7 @@ def test_one_and_two_workers_identical(tokens: np.ndarray, vocab: Vocabulary) ->
     assert two._pool is None  # the pool is shut down on exit
 
 
+@pytest.mark.integration
 def test_decoder_uses_the_vocabulary_constraints(vocab: Vocabulary) -> None:
     """Workers and the in-process path decode under the model's constraints, not the caller's."""
     strict = Vocabulary(vocab.symbols, vocab.max_len, {**default_constraints(), "C": 2})
@@ -84,6 +86,7 @@ def test_decoder_uses_the_vocabulary_constraints(vocab: Vocabulary) -> None:
     assert sf.get_semantic_constraints() == before
 
 
+@pytest.mark.integration
 def test_iter_pipelined_keeps_order(tokens: np.ndarray, vocab: Vocabulary) -> None:
     batches = [tokens[i : i + 7] for i in range(0, len(tokens), 7)]
     with MoleculeDecoder(vocab, workers=2) as dec:

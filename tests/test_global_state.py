@@ -27,12 +27,14 @@ def _python(code: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.integration
 def test_import_molvae_leaves_the_environment_unchanged() -> None:
     code = ("import os; before = dict(os.environ); import molvae, molvae.cli; "
             "print(dict(os.environ) == before, 'GOMP_SPINCOUNT' in os.environ)")
     assert _python(code) == "True False"
 
 
+@pytest.mark.integration
 def test_the_cli_imports_torch_only_after_it_tuned_openmp() -> None:
     """``run()`` sets GOMP_SPINCOUNT before ``main``; nothing imported on the way loads torch."""
     code = ("import sys; import molvae.cli; molvae.cli._register(); "

@@ -258,6 +258,7 @@ def test_dtypes(table: pd.DataFrame) -> None:
     assert empty.dtypes.equals(table.dtypes)
 
 
+@pytest.mark.integration
 def test_serial_and_parallel_paths_give_identical_frames(table: pd.DataFrame) -> None:
     inputs = [*FIXTURE[:40], None, "not a molecule", *ALERT_RICH]
     parallel = properties.annotate(inputs, workers=2, min_parallel=0)
@@ -287,31 +288,25 @@ def test_unknown_catalog_is_an_error() -> None:
         chem.filter_catalog("tox21")
 
 
-# --- qed_sa_alerts: the same engine for scoring ---------------------------------------------
-def test_qed_sa_alerts_equal_the_chem_verbs_unrounded() -> None:
+# --- unrounded: the same engine for scoring ---------------------------------------------------
+def test_unrounded_values_equal_the_chem_verbs() -> None:
     inputs = [*FIXTURE, None, "not a molecule", chem.to_mol("CCO")]
-    got = properties.qed_sa_alerts(inputs)
-    assert got.qed.dtype == got.sa.dtype == np.float64 and len(got.qed) == len(inputs)
+    got = properties.annotate(inputs, workers=1, decimals=None)
+    assert len(got) == len(inputs)
     for i, item in enumerate(inputs):
         m = chem.to_mol(item)
         if m is None:
-            assert math.isnan(got.qed[i]) and math.isnan(got.sa[i]), item
-            assert got.pains[i] is None and got.brenk[i] is None, item
+            assert math.isnan(got["qed"][i]) and math.isnan(got["sa"][i]), item
+            assert got["pains"][i] is None and got["brenk"][i] is None, item
             continue
-        assert got.qed[i] == chem.qed(m) and got.sa[i] == chem.sa_score(m), item
-        assert got.pains[i] == chem.alerts(m, "pains"), item
-        assert got.brenk[i] == chem.alerts(m, "brenk"), item
+        assert got["qed"][i] == chem.qed(m) and got["sa"][i] == chem.sa_score(m), item
+        assert got["logp"][i] == chem.logp(m) and got["tpsa"][i] == chem.tpsa(m), item
+        assert got["pains"][i] == ";".join(chem.alerts(m, "pains")), item
+        assert got["brenk"][i] == ";".join(chem.alerts(m, "brenk")), item
 
 
-def test_qed_sa_alerts_in_workers_equal_in_process() -> None:
-    inputs = [*FIXTURE[:30], None, *ALERT_RICH]
-    serial = properties.qed_sa_alerts(inputs)
-    parallel = properties.qed_sa_alerts(inputs, workers=2, min_parallel=0)
-    np.testing.assert_array_equal(serial.qed, parallel.qed)
-    np.testing.assert_array_equal(serial.sa, parallel.sa)
-    assert serial.pains == parallel.pains and serial.brenk == parallel.brenk
-
-
-def test_qed_sa_alerts_of_nothing() -> None:
-    got = properties.qed_sa_alerts([])
-    assert got.qed.shape == (0,) and got.pains == [] and got.brenk == []
+def test_rounding_later_gives_the_rounded_table() -> None:
+    inputs = [*FIXTURE[:20], None]
+    rounded = properties.annotate(inputs, workers=1)
+    later = properties.round_floats(properties.annotate(inputs, workers=1, decimals=None))
+    pd.testing.assert_frame_equal(rounded, later)

@@ -18,6 +18,8 @@ from molvae.workers import WorkerPool, map_chunks
 
 GUARD_S = 120  # a hang guard only: each call below takes well under a second
 
+pytestmark = pytest.mark.integration  # every test starts worker processes
+
 
 def _square(chunk: list[int]) -> list[int]:
     return [x * x for x in chunk]

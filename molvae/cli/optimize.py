@@ -48,8 +48,8 @@ def optimize(
     Rerunning the same command resumes the study; several workers may share one with the same
     --storage and --study (and distinct --worker names).
     """
-    from molvae.optimization.campaign import load_campaign
     from molvae.errors import MolVAEError
+    from molvae.optimization.campaign import load_campaign
     from molvae.optimization.session import check_run_dir
     from molvae.optimization.session import optimize as run_optimization
 

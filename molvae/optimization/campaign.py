@@ -404,7 +404,8 @@ class _Reader(TableReader):
         """``(line, SMILES)`` of a seeds file: a CSV/TSV by its SMILES column, a gzipped file as
         ``molvae train`` reads it, else the first word of each line (blank and ``#`` lines
         skipped)."""
-        from molvae.data import DataError, iter_smiles
+        from molvae.errors import DataError
+        from molvae.smiles_file import iter_smiles
 
         try:
             suffixes = [x.lower() for x in file.suffixes]

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from optuna.distributions import FloatDistribution
 
+from molvae.latent import unwhiten, whiten
+
 __all__ = ["PRIOR_BOX", "SearchSpace", "model_space"]
 
 #: Half-width of the default search box, in prior standard deviations.
@@ -72,12 +74,12 @@ class SearchSpace:
         }
 
     def latents(self, w: np.ndarray) -> np.ndarray:
-        """(N, Z) latents of whitened points."""
-        return (self.mean + self.std * np.asarray(w, dtype=np.float64)).astype(np.float32)
+        """(N, Z) float32 latents of whitened points."""
+        return unwhiten(np.asarray(w, dtype=np.float64), self.mean, self.std).astype(np.float32)
 
     def whiten(self, z: np.ndarray) -> np.ndarray:
         """(N, Z) whitened coordinates of latents."""
-        return (np.asarray(z, dtype=np.float64) - self.mean) / self.std
+        return whiten(np.asarray(z, dtype=np.float64), self.mean, self.std)
 
     def params(self, w: np.ndarray) -> dict[str, float]:
         """A trial's parameters for one whitened point (clipped into the box)."""

@@ -1,5 +1,5 @@
 """molvae.optimize on the tiny model: budget and cache, failures, resume, outputs, seeds and
-trust region, samplers, what each trial holds. (Several processes: test_workers.py.)"""
+trust region, samplers, what each trial holds. (Several processes: test_processes.py.)"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Study storage: molvae's journal file reads back as Optuna's own, from several processes;
 every supported scheme opens or gives a molvae error naming the supported ones; passwords stay
 out of what is printed. (The run loop's use of them, with kill -9 and several workers, is in
-test_workers.py.)"""
+test_processes.py.)"""
 
 from __future__ import annotations
 
