@@ -95,6 +95,14 @@ def hardware() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
             "rdkit": rdkit.__version__, "numpy": np.__version__, "pandas": pd.__version__}
 
+def revision(checkout: Path) -> str:
+    """The measured code as a git commit (a path would only mean something on this machine)."""
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return f"commit {done.stdout.strip()}" if done.returncode == 0 else "unknown revision"
+
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from annotate import hardware  # noqa: E402 - the house description of the machine
+from annotate import hardware, revision  # noqa: E402 - the house description of the machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,12 +75,6 @@ def measure(budget: int, source: Path | None, work: Path) -> dict[str, Any]:
     }
 
 
-def _revision(checkout: Path) -> str:
-    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True)
-    return f"commit {done.stdout.strip()}" if done.returncode == 0 else "unknown revision"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--budgets", type=int, nargs="+", default=[1000, 10_000])
@@ -92,7 +86,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="journal-") as tmp:
         for budget in args.budgets:
             for label, source in sources:
-                row = {"code": label, "revision": _revision(source or ROOT),
+                row = {"code": label, "revision": revision(source or ROOT),
                        **measure(budget, source, Path(tmp))}
                 rows.append(row)
                 print(json.dumps(row), flush=True)

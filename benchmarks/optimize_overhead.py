@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from annotate import hardware  # noqa: E402 - the house description of the machine
+from annotate import hardware, revision  # noqa: E402 - the house description of the machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,13 +46,6 @@ def one_run(budget: int, seed: int, source: Path | None, work: Path) -> dict[str
     wall = time.perf_counter() - start
     timing = json.loads((out / "timing.json").read_text())
     return {"wall_s": wall, "timing": timing, "journal_bytes": (out / "study.log").stat().st_size}
-
-
-def _revision(checkout: Path) -> str:
-    """The measured code as a git commit (a path would only mean something on this machine)."""
-    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True)
-    return f"commit {done.stdout.strip()}" if done.returncode == 0 else "unknown revision"
 
 
 def main() -> None:
@@ -77,7 +70,7 @@ def main() -> None:
     sampler = [r["timing"].get("sampler_s") for r in runs]
     summary = {
         "command": " ".join(sys.argv),
-        "source": _revision(args.source or ROOT),
+        "source": revision(args.source or ROOT),
         "budget": args.budget,
         "repeats": args.repeats,
         "wall_s": statistics.median(r["wall_s"] for r in runs),

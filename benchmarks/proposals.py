@@ -43,7 +43,7 @@ def main() -> None:
         runs["encode"].append(len(smiles) / timed(
             lambda: model.encode(smiles, properties=False)))
         for key, props in (("sample", False), ("sample_with_properties", True)):
-            runs[key].append(args.n / timed(lambda p=props: sum(
+            runs[key].append(args.n / timed(lambda p=props, r=r: sum(
                 len(t) for t in iter_sample_tables(model, args.n, seed=r, properties=p))))
         print(f"run {r}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in runs.items()),
               flush=True)

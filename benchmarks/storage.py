@@ -3,8 +3,8 @@
     python benchmarks/storage.py --budget 1000 --repeats 3 \\
         --out benchmarks/results/storage.json
 
-Every trial writes one parameter per latent dimension (64 for the shipped model), its value and
-two user attributes; every batch reads back what other workers told. This runs
+With the default sampler every trial is written once, told, with its record (the molecule, its
+scores, its point); every batch reads back what other workers told. This runs
 ``optimize/qed.toml`` with the same seed on each storage (in-memory, the default journal file,
 SQLite, and PostgreSQL when ``--postgres`` reaches a server), repeats the set ``--repeats`` times
 in rotating order, and reports per storage the median seconds per trial spent asking (the

@@ -1,24 +1,8 @@
 """Deprecated alias of :mod:`molvae.optimization`, kept for one release."""
 
-import importlib
-import warnings
-from typing import Any
+from molvae._deprecated import moved
 
-warnings.warn(
-    "molvae.results is deprecated and goes in the next release: import from molvae.optimization",
-    DeprecationWarning,
-    stacklevel=2,
-)
-
-_MODULES = (
+__getattr__ = moved(__name__, (
     "molvae.optimization.outputs",
     "molvae.optimization.records",
-)
-
-
-def __getattr__(name: str) -> Any:
-    for module in _MODULES:
-        found = importlib.import_module(module)
-        if hasattr(found, name):
-            return getattr(found, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+))
