@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
 from molvae import chem
 from molvae.errors import CampaignError, ObjectiveError
 from molvae.optimization.coerce import TableReader, type_name
@@ -52,6 +50,7 @@ from molvae.optimization.samplers import (
     SAMPLERS,
     SINGLE_OBJECTIVE_SAMPLERS,
 )
+from molvae.optimization.seeds import SeedError, campaign_seeds
 from molvae.optimization.transforms import (
     TRANSFORMS,
     Transform,
@@ -376,50 +375,10 @@ class _Reader(TableReader):
             )
 
     def seeds(self, settings: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
-        seeds = list(settings.get("seeds", ()))
-        for i, smiles in enumerate(seeds, 1):
-            if chem.canonical_smiles(smiles) is None:
-                raise self.error(f"campaign.seeds[{i}]", f"invalid SMILES {smiles!r}")
-        if "seeds_sample" in settings and "seeds_file" not in settings:
-            raise self.error("campaign.seeds_sample", "draws from seeds_file: give seeds_file too")
-        seeds_file = None
-        if "seeds_file" in settings:
-            file = Path(settings["seeds_file"]).expanduser()
-            file = (file if file.is_absolute() else self.base_dir / file).resolve()
-            rows = self.seed_rows(file)
-            if "seeds_sample" in settings and settings["seeds_sample"] < len(rows):
-                rng = np.random.default_rng(settings.get("seed", 0))
-                picked = rng.choice(len(rows), settings["seeds_sample"], replace=False)
-                rows = [rows[i] for i in sorted(picked)]
-            for number, smiles in rows:
-                if chem.canonical_smiles(smiles) is None:
-                    raise self.error(
-                        "campaign.seeds_file", f"{file} line {number}: invalid SMILES {smiles!r}"
-                    )
-                seeds.append(smiles)
-            seeds_file = str(file)
-        return tuple(dict.fromkeys(seeds)), seeds_file
-
-    def seed_rows(self, file: Path) -> list[tuple[int, str]]:
-        """``(line, SMILES)`` of a seeds file: a CSV/TSV by its SMILES column, a gzipped file as
-        ``molvae train`` reads it, else the first word of each line (blank and ``#`` lines
-        skipped)."""
-        from molvae.errors import DataError
-        from molvae.smiles_file import iter_smiles
-
         try:
-            suffixes = [x.lower() for x in file.suffixes]
-            if {".csv", ".tsv", ".gz"} & set(suffixes):
-                return [(n, smi) for n, smi in iter_smiles(file) if smi]
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError, DataError) as err:
-            raise self.error("campaign.seeds_file", f"cannot read {str(file)!r}: {err}") from err
-        rows = []
-        for number, line in enumerate(lines, 1):
-            words = line.split()
-            if words and not words[0].startswith("#"):  # blank or a comment ("C#N" is not)
-                rows.append((number, words[0]))
-        return rows
+            return campaign_seeds(settings, self.base_dir)
+        except SeedError as err:
+            raise self.error(err.key, str(err)) from err
 
     def campaign(self, data: Mapping[str, Any]) -> Campaign:
         if not isinstance(data, Mapping):
