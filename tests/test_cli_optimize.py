@@ -106,3 +106,72 @@ def test_every_shipped_campaign_runs_on_the_shipped_model(
     assert results["score"].notna().any()
     for name in ("top.csv", "top.sdf", "top.png", "progress.png", "manifest.json"):
         assert (out / name).stat().st_size > 0
+
+
+INTERRUPTING = """
+import os
+
+calls = 0
+
+
+def score(smiles):
+    global calls
+    calls += 1
+    if calls == 3 and os.environ.get("MOLVAE_TEST_INTERRUPT"):
+        raise KeyboardInterrupt  # what Ctrl-C raises in the middle of scoring
+    return [len(s) / 100 for s in smiles]
+"""
+
+
+def test_ctrl_c_writes_the_outputs_and_says_how_to_resume(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    (tmp_path / "interrupting.py").write_text(INTERRUPTING)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("MOLVAE_TEST_INTERRUPT", "1")
+    campaign = tmp_path / "c.toml"
+    campaign.write_text('[campaign]\nname = "cc"\n[[component]]\nkind = "python"\n'
+                        'function = "interrupting:score"\nname = "length"\n'
+                        '[component.transform]\ntype = "clamp"\nlow = 0\nhigh = 1\n')
+    out = tmp_path / "run"
+    args = ["optimize", str(campaign), "--out", str(out), "--model", str(tiny_model_path),
+            "--budget", "40", "--batch-size", "4", "--sampler", "random", "--no-progress",
+            "--allow-python"]
+    code, err = _run(args, capsys)
+    assert code == 130
+    results = pd.read_csv(out / "results.csv")
+    assert 1 <= len(results) < 40  # what was told before Ctrl-C, written from the study
+    assert f"interrupted: {len(results)} of 40 molecules scored, outputs in {out}" in err
+    assert "the same command resumes the run" in err
+    monkeypatch.delenv("MOLVAE_TEST_INTERRUPT")
+    code, err = _run(args, capsys)
+    assert code == 0, err
+    again = pd.read_csv(out / "results.csv")
+    assert len(again) == 40 and set(results["smiles"]) <= set(again["smiles"])
+
+
+def test_a_python_component_needs_consent(tmp_path: Path, tiny_model_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    campaign = tmp_path / "c.toml"
+    campaign.write_text('[campaign]\nname = "cc"\n[[component]]\nkind = "python"\n'
+                        'function = "os:getcwd"\n')
+    code, err = _run(["optimize", str(campaign), "--out", str(tmp_path / "run"), "--model",
+                      str(tiny_model_path)], capsys)
+    assert code == 1 and "would import module 'os'" in err and "--allow-python" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_another_campaign_in_a_finished_run_directory_is_refused(
+    tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "a.toml", tmp_path / "b.toml"
+    first.write_text(CAMPAIGN)
+    second.write_text(CAMPAIGN.replace('name = "cli_qed"', 'name = "other"'))
+    out = tmp_path / "run"
+    common = ["--out", str(out), "--model", str(tiny_model_path), "--budget", "4",
+              "--no-progress"]
+    assert _run(["optimize", str(first), *common], capsys)[0] == 0
+    before = (out / "results.csv").read_bytes()
+    code, err = _run(["optimize", str(second), *common], capsys)
+    assert code == 1 and f"{out} holds the run of campaign 'cli_qed'" in err
+    assert (out / "results.csv").read_bytes() == before

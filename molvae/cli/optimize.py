@@ -40,6 +40,10 @@ def optimize(
         None, "--worker", help="This worker's name, distinct per worker (default: host:pid)."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress bar."),
+    allow_python: bool = typer.Option(
+        False, "--allow-python",
+        help="Let the campaign's python components import and run the modules they name.",
+    ),
 ) -> None:
     """Search for molecules that score well on a campaign; write the ranked results.
 
@@ -53,7 +57,7 @@ def optimize(
     from molvae.optimization.session import check_run_dir
     from molvae.optimization.session import optimize as run_optimization
 
-    resolved = load_campaign(campaign).with_overrides(
+    resolved = load_campaign(campaign, allow_python=allow_python).with_overrides(
         budget=budget, seed=seed, sampler=sampler, batch_size=batch_size
     )
     run_dir = check_run_dir(out if out is not None else Path("runs") / resolved.name)
@@ -63,10 +67,15 @@ def optimize(
         "campaign %s: budget %d, sampler %s, seed %d, batch %d -> %s", resolved.name,
         resolved.budget, resolved.sampler, resolved.seed, resolved.batch_size, run_dir
     )
-    table = run_optimization(
-        resolved, model=model, out=run_dir, storage=storage, study=study, worker=worker,
-        progress=progress,
-    )
+    try:
+        table = run_optimization(
+            resolved, model=model, out=run_dir, storage=storage, study=study, worker=worker,
+            progress=progress,
+        )
+    except KeyboardInterrupt:  # the run wrote its outputs from the study on the way out
+        typer.echo(f"interrupted: {_rows(run_dir / 'results.csv')} of {resolved.budget} molecules "
+                   f"scored, outputs in {run_dir}; the same command resumes the run", err=True)
+        raise typer.Exit(130) from None
     scored = table[table["state"] != "failed"] if "state" in table else table
     failed = len(table) - len(scored)
     lines = [f"{len(table)} molecules scored ({failed} failed) in study "
@@ -77,3 +86,12 @@ def optimize(
     written = [name for name in _OUTPUTS if (run_dir / name).is_file()]
     lines.append(f"wrote {', '.join(written)} -> {run_dir}")
     typer.echo("\n".join(lines), err=True)
+
+
+def _rows(path: Path) -> int:
+    """Data rows of a results file (0 when there is none yet)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return max(sum(1 for _ in fh) - 1, 0)
+    except OSError:
+        return 0

@@ -26,6 +26,7 @@ as resolved (defaults filled in, seeds read), in the same shape, for a run's man
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ __all__ = [
 
 
 _TABLES = ("campaign", "component", "filter", "aggregate", "objective")
+#: A campaign name: a single path component that cannot climb out of ``runs/``.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 
@@ -199,8 +202,12 @@ class Campaign:
 # --- Reading ------------------------------------------------------------------------------------
 
 
-def load_campaign(path: str | Path) -> Campaign:
+def load_campaign(path: str | Path, *, allow_python: bool = False) -> Campaign:
     """Read a campaign file (TOML). A ``seeds_file`` is found relative to the campaign file.
+
+    A ``python`` component imports and runs the module it names when the campaign is read:
+    only molvae's own functions are allowed unless ``allow_python`` (``--allow-python``) says
+    the file is trusted, as one trusts a script before running it.
 
     Raises:
         CampaignError: the file cannot be read, is not TOML, or breaks the schema (the message
@@ -211,11 +218,12 @@ def load_campaign(path: str | Path) -> Campaign:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise CampaignError(f"{path}: cannot read the campaign file: {err}") from err
-    return loads_campaign(text, source=str(path), base_dir=path.parent)
+    return loads_campaign(text, source=str(path), base_dir=path.parent, allow_python=allow_python)
 
 
 def loads_campaign(
-    text: str, *, source: str = "<campaign>", base_dir: str | Path | None = None
+    text: str, *, source: str = "<campaign>", base_dir: str | Path | None = None,
+    allow_python: bool = False,
 ) -> Campaign:
     """Read a campaign from TOML text; ``source`` names it in messages, ``base_dir`` (default:
     the working directory) is where a relative ``seeds_file`` is looked for.
@@ -227,18 +235,20 @@ def loads_campaign(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise CampaignError(f"{source}: not valid TOML: {err}") from err
-    return parse_campaign(data, source=source, base_dir=base_dir)
+    return parse_campaign(data, source=source, base_dir=base_dir, allow_python=allow_python)
 
 
 def parse_campaign(
-    data: Mapping[str, Any], *, source: str = "<campaign>", base_dir: str | Path | None = None
+    data: Mapping[str, Any], *, source: str = "<campaign>", base_dir: str | Path | None = None,
+    allow_python: bool = False,
 ) -> Campaign:
     """A campaign from the data of a TOML file (or from :meth:`Campaign.to_dict`).
 
     Raises:
         CampaignError: the schema is broken; the message names ``source`` and the key.
     """
-    return _Reader(source, Path(base_dir) if base_dir is not None else Path.cwd()).campaign(data)
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    return _Reader(source, base, allow_python).campaign(data)
 
 
 _CAMPAIGN_KEYS: dict[str, tuple[Any, bool]] = {
@@ -291,9 +301,24 @@ class _Reader(TableReader):
         "direction": "direction",
     }
 
-    def __init__(self, source: str, base_dir: Path | None = None) -> None:
+    def __init__(self, source: str, base_dir: Path | None = None,
+                 allow_python: bool = False) -> None:
         super().__init__(source)
         self.base_dir = base_dir or Path.cwd()
+        self.allow_python = allow_python
+
+    def check_python(self, params: Mapping[str, Any], path: str) -> None:
+        """A ``python`` component runs code named by the file: molvae's own, or with consent."""
+        function = params.get("function")
+        module = function.partition(":")[0] if isinstance(function, str) else ""
+        if self.allow_python or module == "molvae" or module.startswith("molvae."):
+            return
+        raise self.error(
+            f"{path}.function",
+            f"kind 'python' would import module {module!r} and run {function!r}, code named "
+            "by this campaign file; if you trust the file, run it with --allow-python "
+            "(in Python: allow_python=True), or install the function as a component plugin",
+        )
 
 
     def transform(self, data: Any, path: str) -> Transform:
@@ -332,6 +357,8 @@ class _Reader(TableReader):
         params = self.build(path, kind_parameters, kind)
         checked = self.table(data, path, {**own, **params}, f" for kind {kind!r}")
         scorer_params = {k: v for k, v in checked.items() if k in params}
+        if kind == "python":
+            self.check_python(scorer_params, path)
         scorer = self.build(path, build_scorer, kind, **scorer_params)
         return {k: v for k, v in checked.items() if k not in params}, scorer
 
@@ -406,8 +433,13 @@ class _Reader(TableReader):
         for key, value in {**settings, **dataclasses.asdict(diversity)}.items():
             prefix = "campaign.diversity" if key in _DIVERSITY_KEYS else "campaign"
             self.check_setting(key, value, f"{prefix}.{key}")
-        if not settings["name"].strip():
-            raise self.error("campaign.name", "must not be empty")
+        if not _NAME.fullmatch(settings["name"]):
+            raise self.error(
+                "campaign.name",
+                f"{settings['name']!r} is not a plain name: it names the run directory (runs/NAME) "
+                "and the study, so it takes letters, digits, '_', '-' and '.', starting with a "
+                "letter or digit",
+            )
         seeds, seeds_file = self.seeds(settings)
         components = tuple(
             self.component(c, f"component[{i}]")

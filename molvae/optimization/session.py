@@ -82,6 +82,21 @@ def check_run_dir(out: str | os.PathLike) -> Path:
     return out
 
 
+def check_run_dir_holds(out: Path, campaign: str, study: str) -> None:
+    """A run directory holds one campaign's study: starting another there would replace that
+    run's outputs (its study survives in the journal, its results.csv would not)."""
+    try:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        held = manifest["campaign"]["campaign"]["name"], manifest["study"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a new run directory (or one without a readable manifest)
+    if held != (campaign, study):
+        raise OptimizeError(
+            f"{out} holds the run of campaign {held[0]!r} (study {held[1]!r}); give campaign "
+            f"{campaign!r} another --out, or resume that one there"
+        )
+
+
 def sampler_seed(seed: int, worker: str | None, done: int) -> int:
     """The campaign seed for a fresh single-worker run; else one derived from the worker's name and
     the trials already in the study, so workers and resumed runs propose new points."""
@@ -158,11 +173,11 @@ def _quiet_optuna() -> Iterator[None]:
 
 
 def _resolve(
-    campaign_or_objective: Any,
+    campaign_or_objective: Any, allow_python: bool = False
 ) -> tuple[Campaign, Objective]:
     """The campaign (settings) and the objective (scoring) of what the user passed."""
     if isinstance(campaign_or_objective, str | os.PathLike):
-        campaign = load_campaign(campaign_or_objective)
+        campaign = load_campaign(campaign_or_objective, allow_python=allow_python)
         return campaign, campaign.objective()
     if isinstance(campaign_or_objective, Campaign):
         return campaign_or_objective, campaign_or_objective.objective()
@@ -229,6 +244,7 @@ def optimize(
     worker: str | None = None,
     refresh_seconds: float = REFRESH_SECONDS,
     box: float = PRIOR_BOX,
+    allow_python: bool = False,
 ) -> pd.DataFrame:
     """Search the model's latent space for molecules that score well; the results table.
 
@@ -251,6 +267,8 @@ def optimize(
             ``host:pid``.
         refresh_seconds: how often the output files are rewritten during the run.
         box: half-width of the prior search box, in prior standard deviations.
+        allow_python: let a campaign file's ``python`` components import and run the modules
+            they name (molvae's own are always allowed).
 
     Returns:
         Every molecule scored in the study, once, best first: ``rank``, ``smiles``, ``score``,
@@ -262,7 +280,7 @@ def optimize(
             campaign or model, an unwritable output directory.
         CampaignError: a campaign file that cannot be used, or a bad override.
     """
-    campaign, objective = _resolve(campaign_or_objective)
+    campaign, objective = _resolve(campaign_or_objective, allow_python)
     sampler_name = sampler if isinstance(sampler, str) or sampler is None else None
     campaign = campaign.with_overrides(
         budget=budget, seed=seed, sampler=sampler_name, batch_size=batch_size
@@ -270,6 +288,8 @@ def optimize(
     if sampler is not None and not isinstance(sampler, str | optuna.samplers.BaseSampler):
         raise OptimizeError(f"sampler must be a name or an Optuna sampler, not {sampler!r}")
     out_dir = check_run_dir(out) if out is not None else None
+    if out_dir is not None:
+        check_run_dir_holds(out_dir, campaign.name, study or campaign.name)
     storage_obj, storage_url, journal = open_storage(storage, out_dir)
     if model is None or isinstance(model, str | os.PathLike):
         from molvae.trained import load_model

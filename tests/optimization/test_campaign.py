@@ -235,11 +235,39 @@ def test_overrides_replace_the_file_values(tmp_path):
 def test_python_component_in_a_campaign(tmp_path, monkeypatch):
     (tmp_path / "my_scores.py").write_text("def one(smiles):\n    return [1.0] * len(smiles)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    campaign = loads_campaign(
-        MINIMAL + '[[component]]\nkind = "python"\nfunction = "my_scores:one"\n'
-    )
+    text = MINIMAL + '[[component]]\nkind = "python"\nfunction = "my_scores:one"\n'
+    campaign = loads_campaign(text, allow_python=True)
     assert campaign.objective().score(["CCO"])["python"][0] == 1.0
     assert campaign.to_dict()["component"][1]["function"] == "my_scores:one"
+
+
+def test_a_campaign_runs_no_code_it_names_without_consent(tmp_path, monkeypatch):
+    """``function = "os:system"`` in someone else's campaign file: refused, naming the module,
+    before anything is imported; with consent it is imported. molvae's own functions need none."""
+    (tmp_path / "loud.py").write_text("import os\nos.environ['MOLVAE_LOUD'] = 'ran'\n"
+                                      "def one(smiles):\n    return [1.0] * len(smiles)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("MOLVAE_LOUD", raising=False)
+    for function, module in (("os:system", "os"), ("loud:one", "loud")):
+        message = error_of(tmp_path, MINIMAL + f'[[component]]\nkind = "python"\n'
+                                                f'function = "{function}"\n')
+        assert message.startswith(f"component[2].function: kind 'python' would import module "
+                                  f"{module!r} and run {function!r}")
+        assert "--allow-python" in message
+    assert "MOLVAE_LOUD" not in __import__("os").environ  # nothing was imported
+    path = write(tmp_path, MINIMAL + '[[component]]\nkind = "python"\nfunction = "loud:one"\n')
+    scored = load_campaign(path, allow_python=True).objective().score(["CCO"])
+    assert scored["python"].tolist() == [1.0]
+    assert __import__("os").environ["MOLVAE_LOUD"] == "ran"
+    own = MINIMAL + ('[[component]]\nkind = "python"\n'
+                     'function = "molvae.optimization.presets:penalized_logp"\nweight = 0\n')
+    assert load_campaign(write(tmp_path, own)).components[1].kind == "python"
+
+
+@pytest.mark.parametrize("name", ["../../escaped_run", "a/b", "", ".hidden", "x" * 200, "a b"])
+def test_a_campaign_name_is_a_plain_name(tmp_path, name):
+    message = error_of(tmp_path, MINIMAL.replace('name = "t"', f'name = "{name}"'))
+    assert message.startswith(f"campaign.name: {name!r} is not a plain name")
 
 
 # --- every error names the file, the key and the choices ----------------------------------------
@@ -400,10 +428,11 @@ def test_seeds_sample_screens_a_reproducible_sample_of_a_library(tmp_path):
 
 
 def test_bad_python_path(tmp_path):
-    message = error_of(
-        tmp_path,
-        MINIMAL + '[[component]]\nkind = "python"\nfunction = "no_such_pkg_xyz.scores:activity"\n',
-    )
+    path = write(tmp_path, MINIMAL + '[[component]]\nkind = "python"\n'
+                           'function = "no_such_pkg_xyz.scores:activity"\n')
+    with pytest.raises(CampaignError) as err:
+        load_campaign(path, allow_python=True)
+    message = str(err.value).removeprefix(f"{path}: ")
     assert message.startswith(
         "component[2].function: python: cannot import "
         "'no_such_pkg_xyz.scores:activity': ModuleNotFoundError"

@@ -340,3 +340,22 @@ def test_pareto_campaign_writes_the_front(tiny_model, tmp_path):
     assert best_qed in set(front["smiles"])
 
 
+
+
+def test_a_scoring_function_that_calls_sys_exit_fails_its_molecules(tiny_model, tmp_path):
+    import sys
+
+    calls = []
+
+    def exits(smiles):
+        calls.append(len(smiles))
+        if len(calls) == 2:
+            sys.exit(3)
+        return [len(s) / 100 for s in smiles]
+
+    table = optimize(exits, budget=16, batch_size=4, model=tiny_model, out=tmp_path,
+                     sampler="random")
+    assert len(table) == 16 and len(calls) >= 4  # the run went on
+    failed = table[table["state"] == "failed"]
+    assert len(failed) == calls[1] and failed["failure"].str.contains("sys.exit\\(3\\)").all()
+    assert pd.read_csv(tmp_path / "results.csv")["smiles"].is_unique

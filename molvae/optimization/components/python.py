@@ -42,8 +42,9 @@ class PythonFunction(ComponentKind):
     itself), called with a list of SMILES (only those RDKit can read) and returning one float
     per SMILES, NaN (or None) where it cannot score one.
 
-    A function that raises, or returns the wrong number of values or a non-number, marks every
-    molecule of that batch failed with the reason; the run goes on.
+    A function that raises (``sys.exit`` included), or returns the wrong number of values or a
+    non-number, marks every molecule of that batch failed with the reason; the run goes on.
+    ``KeyboardInterrupt`` stops the run, with its outputs written.
 
     >>> plogp = PythonFunction("molvae.optimization.presets:penalized_logp")
     >>> plogp(Batch.of(["CCO"])).values.round(2)
@@ -89,6 +90,8 @@ class PythonFunction(ComponentKind):
             return Raw(values, tuple(reasons))
         try:
             out = self._fn([batch.smiles[i] for i in present])
+        except SystemExit as err:  # sys.exit() in a scoring function fails its molecules
+            return fail(f"{self.path} called sys.exit({err.code!r})")
         except Exception as err:  # the user's code: report, never crash the run
             return fail(f"{self.path} raised {type(err).__name__}: {err}")
         try:
