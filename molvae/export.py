@@ -49,17 +49,20 @@ _PANEL = (250, 250)  # pixels per molecule in the image grid
 _SIGNIFICANT = 6  # digits kept for floats in CSV/SDF: readable, and ample for 0..1 scores or MW
 
 
-def check_output(path: Path | None, fmt: str, *, image: Path | None = None) -> None:
+def check_output(path: Path | None, fmt: str, *, image: Path | None = None,
+                 inputs: tuple[Path, ...] = ()) -> None:
     """Fail fast on an output the writers could not produce, before any expensive work.
 
     Args:
         path: where the table goes; None means stdout (always fine).
         fmt: one of :data:`FORMATS`.
         image: where the optional image grid goes; its suffix picks PNG or SVG.
+        inputs: the files the command reads: no output may replace one of them.
 
     Raises:
         MolVAEError: unknown format; image suffix not in :data:`IMAGE_SUFFIXES`; a path that is a
-            directory, or whose directory is missing, not a directory or not writable.
+            directory, or whose directory is missing, not a directory or not writable; an
+            output that is one of the ``inputs``.
 
     >>> check_output(None, "sdf")
     >>> check_output(None, "xlsx")
@@ -73,6 +76,24 @@ def check_output(path: Path | None, fmt: str, *, image: Path | None = None) -> N
     if image is not None:
         _check_image_suffix(Path(image))
         _check_writable(Path(image))
+    check_not_input([p for p in (path, image) if p is not None], inputs)
+
+
+def check_not_input(outputs: list[Path], inputs: tuple[Path, ...]) -> None:
+    """Refuse an output that would replace a file the command reads.
+
+    Raises:
+        MolVAEError: naming the output and the input it would destroy.
+    """
+    for out in outputs:
+        for given in inputs:
+            try:
+                same = Path(out).exists() and Path(given).exists() and Path(out).samefile(given)
+            except OSError:
+                same = False
+            if same:
+                raise MolVAEError(f"--out {out} is the input file {given}: writing it would "
+                                  "destroy the input; choose another --out")
 
 
 def write_table(df: pd.DataFrame, path: Path | None, fmt: str = "csv") -> None:

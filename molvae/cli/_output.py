@@ -15,11 +15,13 @@ NO_PROPERTIES = typer.Option(False, "--no-properties",
                              help="Leave out the property columns (faster for huge outputs).")
 
 
-def check(out: Path | None, fmt: str, image: Path | None = None) -> None:
-    """Fail on a bad output path or format before any expensive work."""
+def check(out: Path | None, fmt: str, image: Path | None = None,
+          inputs: tuple[Path, ...] = ()) -> None:
+    """Fail on a bad output path or format, or one that would replace an input, before any
+    expensive work."""
     from molvae.export import check_output
 
-    check_output(out, fmt, image=image)
+    check_output(out, fmt, image=image, inputs=inputs)
 
 
 def emit(table: pd.DataFrame, out: Path | None, fmt: str, image: Path | None) -> None:

@@ -34,8 +34,10 @@ def encode(
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".npy"):
         raise MolVAEError(f"--out {out}: write latents to a .csv or .npy file")
-    check(out.with_suffix(".csv"), "csv")
-    rows, smiles = zip(*iter_smiles(data, smiles_column), strict=True) or ((), ())
+    check(out.with_suffix(".csv"), "csv", inputs=(data,))
+    check(out, "csv", inputs=(data,))
+    pairs = list(iter_smiles(data, smiles_column))
+    rows, smiles = (tuple(x) for x in zip(*pairs, strict=True)) if pairs else ((), ())
     if not smiles:
         raise MolVAEError(f"{data}: no molecules to encode")
     m = load(model)
@@ -71,7 +73,7 @@ def decode(
 
     from molvae.errors import MolVAEError
 
-    check(out, fmt, image)
+    check(out, fmt, image, inputs=(latents,))
     if not latents.is_file():
         raise MolVAEError(f"{latents}: no such file")
     try:

@@ -36,6 +36,7 @@ def map_command(
 ) -> None:
     """Draw where the molecules of DATA sit in the latent space, coloured by a property."""
     from molvae.errors import MolVAEError
+    from molvae.export import check_not_input
     from molvae.io import atomic_write_text
     from molvae.latent_map import (
         CHEM_PROPERTIES,
@@ -55,6 +56,7 @@ def map_command(
     figure_format(out)
     if not out.parent.is_dir():
         raise MolVAEError(f"--out {out}: directory {out.parent} does not exist")
+    check_not_input([out, *([coords] if coords is not None else [])], (data,))
     if coords is not None:
         if not coords.parent.is_dir():
             raise MolVAEError(f"--coords {coords}: directory {coords.parent} does not exist")
