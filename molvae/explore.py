@@ -52,8 +52,8 @@ def _decode(model, z: np.ndarray, temperature: float = 0.0,  # noqa: ANN001
 
 
 def _positive(name: str, value: float) -> None:
-    if not value > 0:
-        raise MolVAEError(f"{name} must be positive, got {value}")
+    if not (value > 0 and math.isfinite(value)):
+        raise MolVAEError(f"{name} must be a positive finite number, got {value}")
 
 
 # --- sampling ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ the array-level versions the table verbs are built on.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -159,7 +160,13 @@ class TrainedModel:
     @torch.no_grad()
     def generate_tokens(self, z: np.ndarray | torch.Tensor, *, temperature: float = 0.0,
                         generator: torch.Generator | None = None) -> np.ndarray:
-        """Token ids decoded from latents (greedy when ``temperature`` is 0)."""
+        """Token ids decoded from latents (greedy when ``temperature`` is 0).
+
+        Raises:
+            MolVAEError: a latent that is not finite (NaN, inf), or a temperature that is
+                negative or not finite: neither means anything to the decoder.
+        """
+        check_finite(z, temperature)
         zt = torch.as_tensor(z, dtype=torch.float32, device=self.device)
         with self._autocast():
             tok = self.network.generate(zt, temperature=temperature, generator=generator,
@@ -245,16 +252,16 @@ class TrainedModel:
     def decode(self, z: np.ndarray | pd.DataFrame, *, temperature: float = 0.0,
                seed: int | None = None, properties: bool = True) -> pd.DataFrame:
         """Molecules decoded from latents (an (N, Z) array, or a table with ``z0``.. columns as
-        :meth:`encode` writes), one row per latent in order; a row without a latent (NaN) is
-        ``rejected``; greedy unless ``temperature`` > 0."""
+        :meth:`encode` writes), one row per latent in order; a row without a finite latent
+        (NaN, inf) is ``rejected``; greedy unless ``temperature`` > 0."""
         z = latents_of(z, self.latent_dim)
-        ok = ~np.isnan(z).any(axis=1)
+        ok = np.isfinite(z).all(axis=1)
         decoded = self.decode_latents(z[ok], temperature=temperature, seed=seed)
         smiles: list[str | None] = [None] * len(z)
         selfies: list[str | None] = [None] * len(z)
         for i, (sel, smi) in zip(np.flatnonzero(ok), decoded, strict=True):
             smiles[i], selfies[i] = smi, sel
-        reasons = [None if k else "no latent vector (missing values)" for k in ok]
+        reasons = [None if k else "no latent vector (missing or infinite values)" for k in ok]
         return proposal_table(smiles, selfies, reasons=reasons, columns={"row": range(len(z))},
                               model=self, properties=properties)
 
@@ -296,6 +303,21 @@ class TrainedModel:
         with torch.no_grad():
             zt = torch.as_tensor(z, dtype=torch.float32, device=self.device)
             return self.network.predict_properties(zt).cpu().numpy()
+
+
+def check_finite(z: np.ndarray | torch.Tensor, temperature: float = 0.0) -> None:
+    """Refuse latents and temperatures the decoder cannot give a meaning to.
+
+    Raises:
+        MolVAEError: naming the first non-finite latent row, or the temperature.
+    """
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise MolVAEError(f"temperature must be a finite number >= 0, got {temperature}")
+    values = z.detach().cpu().numpy() if isinstance(z, torch.Tensor) else np.asarray(z)
+    bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1) if values.size else []
+    if np.any(bad):
+        raise MolVAEError(f"latent row {int(np.flatnonzero(bad)[0])} is not finite (NaN or "
+                          "inf): a latent vector takes finite numbers only")
 
 
 def latents_of(z: np.ndarray | pd.DataFrame, dim: int) -> np.ndarray:

@@ -184,7 +184,7 @@ def test_model_encode_decode_tables_keep_bad_rows(tiny_model: TrainedModel,
     assert np.isnan(enc.loc[1, "z0"]) and not np.isnan(enc.loc[0, "z0"])
     dec = tiny_model.decode(enc)
     assert dec["state"].tolist()[1:3] == ["rejected", "rejected"]
-    assert dec["reason"].iloc[1] == "no latent vector (missing values)"
+    assert dec["reason"].iloc[1] == "no latent vector (missing or infinite values)"
     assert dec["row"].tolist() == [0, 1, 2, 3]
 
 

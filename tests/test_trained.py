@@ -148,3 +148,20 @@ def test_shipped_model_quality_floor(small_smiles: list[str]) -> None:
     decoded = [smi for _, smi in model.decode_latents(enc.z)]
     exact = sum(a == b for a, b in zip(targets, decoded, strict=True))
     assert exact >= 0.7 * len(targets), f"reconstructed {exact} of {len(targets)}"
+
+
+@pytest.mark.parametrize("value", [float("inf"), -float("inf"), float("nan")])
+def test_non_finite_numbers_are_refused_like_nan(tiny_model, value):
+    """A latent of inf would decode to a 'valid' molecule, a temperature of inf breaks torch,
+    an infinite radius gives methane: each is refused, naming what is wrong."""
+    from molvae.errors import MolVAEError
+    from molvae.explore import analogs
+
+    z = np.zeros((3, tiny_model.latent_dim), dtype=np.float32)
+    z[1, 0] = value
+    with pytest.raises(MolVAEError, match="latent row 1 is not finite"):
+        tiny_model.decode_latents(z)
+    with pytest.raises(MolVAEError, match="temperature must be a finite number"):
+        tiny_model.sample(4, temperature=value, seed=0)
+    with pytest.raises(MolVAEError, match="radius must be a positive finite number"):
+        analogs(tiny_model, "CCO", n=2, radius=value)
