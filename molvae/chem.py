@@ -43,17 +43,51 @@ def without_rdkit_log() -> Iterator[None]:
         yield
 
 
+#: Characters a SMILES string may hold at the most: far beyond any molecule a model encodes
+#: (a few hundred), and far below what makes RDKit run for minutes or crash.
+MAX_SMILES_LENGTH = 5000
+
+
+def smiles_problem(smiles: str) -> str | None:
+    """Why a string cannot be a SMILES, found before RDKit parses it (None: let RDKit judge).
+    RDKit silently stops at a character SMILES cannot contain (``"CCÖ"`` reads as ethane), and
+    very long input costs minutes or crashes it.
+
+    >>> smiles_problem("CCÖ")
+    "character 'Ö' at position 3 cannot be in a SMILES"
+    >>> smiles_problem("CCO") is None
+    True
+    """
+    if len(smiles) > MAX_SMILES_LENGTH:
+        return (f"{len(smiles):,} characters long, far longer than any molecule a model "
+                f"encodes (at most {MAX_SMILES_LENGTH:,} are read)")
+    for i, c in enumerate(smiles, 1):
+        if not " " <= c <= "~":
+            return f"character {c!r} at position {i} cannot be in a SMILES"
+    return None
+
+
+def why_unreadable(smiles: str) -> str:
+    """What is wrong with a SMILES that :func:`to_mol` does not read, for messages."""
+    if not isinstance(smiles, str) or not smiles.strip():
+        return "empty"
+    return smiles_problem(smiles.strip()) or "RDKit cannot parse it"
+
+
 def to_mol(mol: MolLike) -> Chem.Mol | None:
-    """Parse a SMILES (or pass a Mol through); ``None`` when RDKit cannot read it.
+    """Parse a SMILES (or pass a Mol through); ``None`` when RDKit cannot read it, or when it
+    is not a SMILES at all (:func:`smiles_problem`). RDKit's own complaints are not printed: a
+    caller says what is wrong (:func:`why_unreadable`).
 
     >>> to_mol("c1ccccc1").GetNumAtoms()
     6
     """
     if mol is None or isinstance(mol, Chem.Mol):
         return mol
-    if not isinstance(mol, str) or not mol.strip():
+    if not isinstance(mol, str) or not mol.strip() or smiles_problem(mol.strip()):
         return None
-    return Chem.MolFromSmiles(mol.strip())
+    with rdBase.BlockLogs():
+        return Chem.MolFromSmiles(mol.strip())
 
 
 def canonical_smiles(mol: MolLike) -> str | None:

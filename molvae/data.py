@@ -22,7 +22,13 @@ from pathlib import Path
 import numpy as np
 import selfies as sf
 
-from molvae.chem import PROPERTY_NAMES, canonical_smiles, properties, without_rdkit_log
+from molvae.chem import (
+    PROPERTY_NAMES,
+    canonical_smiles,
+    properties,
+    why_unreadable,
+    without_rdkit_log,
+)
 from molvae.errors import DataError
 from molvae.io import atomic_write_bytes, atomic_write_text
 from molvae.smiles_file import iter_smiles
@@ -87,7 +93,7 @@ def _prepare_one(row: int, smiles: str) -> tuple[int, str, str] | Reject:
         return Reject(row, smiles, "empty")
     canon = canonical_smiles(smiles)
     if canon is None:
-        return Reject(row, smiles, "invalid SMILES")
+        return Reject(row, smiles, f"invalid SMILES: {why_unreadable(smiles)}")
     try:
         selfies = sf.encoder(canon, strict=True)
     except sf.EncoderError as exc:

@@ -129,11 +129,11 @@ def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.5,  # noqa: AN
     if n <= 0:
         raise MolVAEError(f"number of analogs must be positive, got {n}")
     _positive("radius", radius)
-    from molvae.chem import canonical_smiles
+    from molvae.chem import canonical_smiles, why_unreadable
 
     lead = canonical_smiles(smiles)
     if lead is None:
-        raise MolVAEError(f"cannot use {smiles!r}: not a valid SMILES")
+        raise MolVAEError(f"cannot use {smiles!r}: not a valid SMILES ({why_unreadable(smiles)})")
     w0 = model.whiten(encode_one(model, lead))
     rng = np.random.default_rng(seed)
     max_attempts = max_attempts or ATTEMPTS_PER_MOLECULE * n

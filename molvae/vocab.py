@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import selfies as sf
 
-from molvae.chem import canonical_smiles
+from molvae.chem import canonical_smiles, why_unreadable
 from molvae.errors import InvalidSmilesError, VocabularyError
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
@@ -59,11 +59,16 @@ def canonical_and_selfies(smiles: str) -> tuple[str, str]:
     """The RDKit canonical SMILES and its SELFIES (see :func:`smiles_to_selfies`)."""
     canon = canonical_smiles(smiles)
     if canon is None:
-        raise InvalidSmilesError(f"invalid SMILES {smiles!r}: RDKit cannot parse it")
+        raise InvalidSmilesError(f"invalid SMILES {_shown(smiles)}: {why_unreadable(smiles)}")
     try:
         return canon, sf.encoder(canon, strict=True)
     except sf.EncoderError as exc:
         raise InvalidSmilesError(f"SMILES {smiles!r} cannot be encoded as SELFIES: {exc}") from exc
+
+
+def _shown(smiles: str) -> str:
+    """A SMILES for a message: cut short when it is very long."""
+    return repr(smiles) if len(smiles) <= 80 else f"{smiles[:60]!r}... ({len(smiles):,} characters)"
 
 
 def selfies_to_smiles(selfies: str) -> str | None:

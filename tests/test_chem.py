@@ -66,3 +66,30 @@ def test_without_rdkit_log_silences_then_restores() -> None:
         assert "rdApp.error:disabled" in rdBase.LogStatus()
         raise RuntimeError("boom")
     assert "rdApp.error:enabled" in rdBase.LogStatus()
+
+
+def test_what_cannot_be_a_smiles_is_refused_before_rdkit_reads_it():
+    """RDKit reads "CCÖ" as ethane and takes minutes (or crashes) on huge input: both are
+    refused first, with the reason."""
+    from molvae.chem import MAX_SMILES_LENGTH, why_unreadable
+
+    assert chem.to_mol("CCÖ") is None and chem.canonical_smiles("CCO\u00c4") is None
+    assert why_unreadable("CCÖ") == "character 'Ö' at position 3 cannot be in a SMILES"
+    huge = "C" * (MAX_SMILES_LENGTH + 1)
+    assert chem.to_mol(huge) is None
+    assert why_unreadable(huge).startswith(f"{MAX_SMILES_LENGTH + 1:,} characters long")
+    assert why_unreadable("C1CC") == "RDKit cannot parse it" and why_unreadable(" ") == "empty"
+    assert chem.to_mol("C" * 100).GetNumAtoms() == 100
+
+
+def test_a_bad_lead_is_one_line_without_rdkit_s_noise(capfd):
+    from molvae.cli import main
+
+    assert main(["-q", "analogs", "CCO\u00c4", "-n", "2"]) == 1
+    err = capfd.readouterr().err
+    assert err.strip().splitlines() == [
+        "error: cannot use 'CCOÄ': not a valid SMILES (character 'Ä' at position 4 cannot be in "
+        "a SMILES)"]
+    assert main(["-q", "analogs", "C1CC", "-n", "2"]) == 1
+    err = capfd.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "RDKit cannot parse it" in err
