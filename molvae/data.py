@@ -220,8 +220,14 @@ def _save_molecules(
     atomic_write_text(cache / "smiles.txt", "\n".join(smiles))
     atomic_write_text(cache / "selfies.txt", "\n".join(selfies))
     rejects = [[r.row, r.smiles, r.reason] for r in report.rejects]
-    meta = {"hash": digest, "rows": report.rows, "rejects": rejects}
+    meta = {"hash": digest, "rows": report.rows, "kept": len(smiles), "rejects": rejects}
     atomic_write_text(cache / "meta.json", json.dumps(meta))  # written last: marks completeness
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of a cache file ("" holds none: an empty file is no molecule, not one empty
+    molecule)."""
+    return text.split("\n") if text else []
 
 
 def _load_molecules(cache: Path, digest: str) -> tuple[list[str], list[str], Report] | None:
@@ -231,9 +237,9 @@ def _load_molecules(cache: Path, digest: str) -> tuple[list[str], list[str], Rep
         meta = json.loads((cache / "meta.json").read_text())
         if meta["hash"] != digest:
             raise ValueError("hash mismatch")
-        smiles = (cache / "smiles.txt").read_text().split("\n")
-        selfies = (cache / "selfies.txt").read_text().split("\n")
-        if len(smiles) != len(selfies):
+        smiles = _lines((cache / "smiles.txt").read_text())
+        selfies = _lines((cache / "selfies.txt").read_text())
+        if not len(smiles) == len(selfies) == meta.get("kept", len(smiles)):
             raise ValueError("inconsistent lengths")
         report = Report(rows=meta["rows"], kept=len(smiles))
         report.rejects = [Reject(int(r), s, reason) for r, s, reason in meta["rejects"]]

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from molvae.checkpoint import load_checkpoint, save_checkpoint, save_model, versions
 from molvae.data import default_cache_dir, prepare
-from molvae.errors import MolVAEError
+from molvae.errors import DataError, MolVAEError
 from molvae.io import atomic_write_text
 from molvae.loss import evaluate_split, vae_loss
 from molvae.model import VAE, VAEConfig
@@ -116,10 +116,17 @@ def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
 
 
 def split_indices(n: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """A seeded train/validation split of ``n`` molecules."""
+    """A seeded train/validation split of ``n`` molecules.
+
+    Raises:
+        DataError: fewer than two molecules: nothing to train on or nothing to validate with.
+    """
+    if n < 2:
+        raise DataError(f"{n} valid molecule{'' if n == 1 else 's'}: training needs at least two "
+                        "(one to train on, one to validate with)")
     rng = np.random.default_rng(cfg.seed)
     perm = rng.permutation(n)
-    n_val = min(cfg.max_val, max(1, int(round(n * cfg.val_fraction)))) if n > 1 else 0
+    n_val = min(cfg.max_val, max(1, int(round(n * cfg.val_fraction))))
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 

@@ -284,3 +284,14 @@ def test_encode_cache_follows_property_fraction(small_csv: Path, tmp_path: Path)
     none = prepare(small_csv, workers=1, cache_dir=tmp_path, property_fraction=0.0)
     enc = encode(none, vocab)
     assert np.isnan(enc.props).all()
+
+
+def test_a_file_without_valid_molecules_fails_the_same_way_from_the_cache(tmp_path: Path) -> None:
+    """The cache never changes an answer: a file with no valid row is an error the first time
+    and every time after, not one empty molecule."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("smiles\nnot_a_smiles\nC1CC\n")
+    for _ in range(2):
+        with pytest.raises(DataError, match="no valid molecule"):
+            prepare(bad, workers=1, cache_dir=tmp_path / "cache")
+    assert (tmp_path / "cache").is_dir()  # the second call read the cache

@@ -72,7 +72,9 @@ def test_split_is_seeded_and_disjoint() -> None:
     tr2, va2 = split_indices(100, cfg)
     assert np.array_equal(tr, tr2) and np.array_equal(va, va2)
     assert not np.array_equal(va, split_indices(100, TrainConfig(val_fraction=0.1, seed=4))[1])
-    assert len(split_indices(1, cfg)[1]) == 0
+    assert [len(x) for x in split_indices(2, cfg)] == [1, 1]  # the smallest split there is
+    with pytest.raises(DataError, match="training needs at least two"):
+        split_indices(1, cfg)
 
 
 def test_resolve_precision_on_cpu() -> None:

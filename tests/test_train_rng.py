@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from molvae.checkpoint import load_model
@@ -37,3 +38,16 @@ def test_initial_model_is_the_seeds_and_leaves_the_rng(tiny_arch) -> None:
     assert all(torch.equal(a[k], b[k]) for k in a)
     c = initial_model(cfg, 4).state_dict()
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+@pytest.mark.parametrize("rows", ["CCO\n", "CCO\nnot_a_smiles\n"])
+def test_too_little_data_to_train_and_validate_is_a_clear_error(tmp_path, rows, tiny_cfg,
+                                                               tiny_arch):
+    from molvae.errors import DataError
+
+    path = tmp_path / "one.csv"
+    path.write_text("smiles\n" + rows)
+    for _ in range(2):  # the cached second run gives the same answer
+        with pytest.raises(DataError, match="1 valid molecule: training needs at least two"):
+            train(path, tmp_path / "run", cfg=tiny_cfg(), model_overrides=tiny_arch,
+                  cache_dir=tmp_path / "cache", progress=False)
