@@ -11,9 +11,6 @@ import typer
 from molvae.cli import app
 from molvae.cli._output import MODEL
 
-_OUTPUTS = ("results.csv", "top.csv", "top.sdf", "top.png", "progress.csv", "progress.png",
-            "pareto.csv", "manifest.json", "timing.json")
-
 
 @app.command()
 def optimize(
@@ -54,6 +51,7 @@ def optimize(
     """
     from molvae.errors import MolVAEError
     from molvae.optimization.campaign import load_campaign
+    from molvae.optimization.outputs import OUTPUT_FILES
     from molvae.optimization.session import check_run_dir
     from molvae.optimization.session import optimize as run_optimization
 
@@ -83,7 +81,7 @@ def optimize(
     if len(scored) and scored["score"].notna().any():
         best = scored.loc[scored["score"].idxmax()]
         lines.append(f"best score {best['score']:.4f}: {best['smiles']}")
-    written = [name for name in _OUTPUTS if (run_dir / name).is_file()]
+    written = [name for name in OUTPUT_FILES if (run_dir / name).is_file()]
     lines.append(f"wrote {', '.join(written)} -> {run_dir}")
     typer.echo("\n".join(lines), err=True)
 

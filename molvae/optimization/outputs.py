@@ -37,6 +37,7 @@ __all__ = [
     "results_table",
     "select_top",
     "study_results",
+    "remove_stale_temporaries",
     "write_manifest",
     "write_outputs",
     "write_timing",
@@ -200,6 +201,28 @@ def plot_progress(progress: pd.DataFrame, path: Path, title: str) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     atomic_write_bytes(path, buffer.getvalue())
+
+
+#: The files a run directory holds (besides the study).
+OUTPUT_FILES: tuple[str, ...] = (
+    "results.csv", "top.csv", "top.sdf", "top.png", "progress.csv", "progress.png", "pareto.csv",
+    "manifest.json", "timing.json",
+)
+
+
+def remove_stale_temporaries(out: Path, older_than: float = 60.0) -> list[Path]:
+    """Delete the temporary files of this run's outputs that a killed process left behind
+    (``.results.csv.XXXX.tmp``: an atomic write lasts well under a second, so one older than
+    ``older_than`` seconds has no writer); the files removed."""
+    removed = []
+    now = time.time()
+    for name in OUTPUT_FILES:
+        for tmp in out.glob(f".{name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                if now - tmp.stat().st_mtime > older_than:
+                    tmp.unlink()
+                    removed.append(tmp)
+    return removed
 
 
 def write_outputs(out: Path, table: pd.DataFrame, records: list[Record], campaign: Campaign,

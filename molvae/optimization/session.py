@@ -57,7 +57,7 @@ from molvae.optimization.campaign import Campaign, load_campaign
 from molvae.optimization.components import Batch, PythonFunction
 from molvae.optimization.loop import REFRESH_SECONDS, Run
 from molvae.optimization.objective import Component, Objective
-from molvae.optimization.outputs import write_manifest, write_timing
+from molvae.optimization.outputs import remove_stale_temporaries, write_manifest, write_timing
 from molvae.optimization.samplers import LatentCmaEs, make_sampler
 from molvae.optimization.space import PRIOR_BOX, SearchSpace, model_space
 from molvae.optimization.storage import open_storage, open_study
@@ -290,6 +290,8 @@ def optimize(
     out_dir = check_run_dir(out) if out is not None else None
     if out_dir is not None:
         check_run_dir_holds(out_dir, campaign.name, study or campaign.name)
+        for tmp in remove_stale_temporaries(out_dir):
+            log.info("removed %s, left by an interrupted write", tmp.name)
     storage_obj, storage_url, journal = open_storage(storage, out_dir)
     if model is None or isinstance(model, str | os.PathLike):
         from molvae.trained import load_model

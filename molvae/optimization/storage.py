@@ -17,6 +17,7 @@ and ``mysql://...`` (with their drivers), ``redis://...`` (Optuna's journal on R
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from molvae.errors import StorageError
 
 __all__ = ["SCHEMES", "JournalFile", "hide_password", "open_storage", "open_study"]
 
+log = logging.getLogger(__name__)
+
 #: The storage URL schemes molvae opens (a journal file needs none).
 SCHEMES: tuple[str, ...] = ("sqlite", "postgresql", "mysql", "redis", "grpc")
 _DRIVERS = {  # scheme -> (module to import, what to install)
@@ -40,12 +43,49 @@ _DRIVERS = {  # scheme -> (module to import, what to install)
 
 
 @contextlib.contextmanager
-def _held(lock: JournalFileSymlinkLock) -> Iterator[None]:
+def _held(lock: _Lock) -> Iterator[None]:
     lock.acquire()
     try:
         yield
     finally:
         lock.release()
+
+
+#: A journal lock older than this, with the journal itself untouched as long, was left by a
+#: process that was killed while holding it (a hold lasts milliseconds): it is removed.
+STALE_LOCK_SECONDS = 10.0
+
+
+class _Lock(JournalFileSymlinkLock):
+    """Optuna's symlink lock (``FILE.lock``) that says what it waits for, once, rather than
+    waiting in silence until Optuna's 30 s grace period takes over a lock left by a killed
+    process."""
+
+    def __init__(self, file_path: str) -> None:
+        super().__init__(file_path)
+        self.path = Path(file_path + ".lock")
+        self.target = Path(file_path)
+
+    def acquire(self) -> bool:
+        if self.path.is_symlink() and not self.clear_if_stale():
+            log.info("waiting for the journal lock %s (another worker is writing; a lock left "
+                     "by a killed process is taken over after 30 s)", self.path)
+        return super().acquire()
+
+    def clear_if_stale(self) -> bool:
+        """Remove the lock if its holder is evidently gone; whether it was removed."""
+        try:
+            held = time.time() - self.path.lstat().st_mtime
+            idle = time.time() - self.target.stat().st_mtime if self.target.exists() else held
+        except OSError:
+            return False
+        if min(held, idle) < STALE_LOCK_SECONDS:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+            log.warning("removed the journal lock %s, left %.0f s ago by a process that was "
+                        "killed while writing", self.path, held)
+        return True
 
 
 class JournalFile(JournalFileBackend):
@@ -55,7 +95,8 @@ class JournalFile(JournalFileBackend):
     the same file stay consistent with it."""
 
     def __init__(self, file_path: str) -> None:
-        self.lock = JournalFileSymlinkLock(file_path)
+        self.lock = _Lock(file_path)
+        self.lock.clear_if_stale()
         super().__init__(file_path, lock_obj=self.lock)
         self.path = Path(file_path)
 

@@ -359,3 +359,28 @@ def test_a_scoring_function_that_calls_sys_exit_fails_its_molecules(tiny_model, 
     failed = table[table["state"] == "failed"]
     assert len(failed) == calls[1] and failed["failure"].str.contains("sys.exit\\(3\\)").all()
     assert pd.read_csv(tmp_path / "results.csv")["smiles"].is_unique
+
+
+def test_a_finished_run_rewrites_its_outputs_without_scoring(tiny_model, tmp_path):
+    """Killed during its final write, a run has its study but not its files: the same command
+    writes them from the study, scoring nothing; temporaries a killed write left are removed."""
+    import os
+    import time
+
+    optimize(Counting(), budget=12, batch_size=4, model=tiny_model, out=tmp_path,
+             sampler="random")
+    before = pd.read_csv(tmp_path / "results.csv")
+    for name in ("results.csv", "top.csv", "progress.csv"):
+        (tmp_path / name).unlink()
+    stale = tmp_path / ".results.csv.abc123.tmp"
+    stale.write_text("half a file")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".top.csv.def456.tmp"  # a write in progress elsewhere: left alone
+    fresh.write_text("")
+    again = Counting()
+    optimize(again, budget=12, batch_size=4, model=tiny_model, out=tmp_path, sampler="random")
+    assert again.seen == []  # nothing scored
+    after = pd.read_csv(tmp_path / "results.csv")
+    assert set(after["smiles"]) == set(before["smiles"]) and (tmp_path / "top.csv").is_file()
+    assert not stale.exists() and fresh.exists()

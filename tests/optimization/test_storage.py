@@ -110,3 +110,35 @@ def test_passwords_stay_out_of_what_is_printed():
     with pytest.raises(StorageError) as err:
         open_storage("postgresql://ann:s3cret@127.0.0.1:1/nodb", None)
     assert "s3cret" not in str(err.value) and "ann:***@" in str(err.value)
+
+
+def test_a_lock_left_by_a_killed_process_is_removed_with_a_word(tmp_path, caplog):
+    """kill -9 while appending leaves Optuna's symlink lock behind: the next run removes it
+    (saying so) instead of waiting in silence for Optuna's 30 s grace period."""
+    import logging
+    import os
+
+    path = tmp_path / "study.log"
+    optuna.create_study(study_name="s", storage=JournalStorage(JournalFile(str(path))))
+    lock = tmp_path / "study.log.lock"
+    os.symlink(path, lock)  # what Optuna's lock is: a symlink beside the journal
+    old = os.stat(path).st_mtime - 60
+    os.utime(path, (old, old))
+    os.utime(lock, (old, old), follow_symlinks=False)
+    with caplog.at_level(logging.WARNING, logger="molvae.optimization.storage"):
+        study = optuna.load_study(study_name="s", storage=JournalStorage(JournalFile(str(path))))
+    assert not lock.is_symlink() and "removed the journal lock" in caplog.text
+    study.add_trial(create_trial(value=1.0))
+    assert len(study.get_trials()) == 1
+
+
+def test_a_fresh_lock_is_kept_and_waited_for(tmp_path):
+    import os
+
+    path = tmp_path / "study.log"
+    optuna.create_study(study_name="s", storage=JournalStorage(JournalFile(str(path))))
+    lock = tmp_path / "study.log.lock"
+    os.symlink(path, lock)  # another worker writing right now
+    JournalFile(str(path))
+    assert lock.is_symlink()  # not taken from a live writer
+    lock.unlink()
