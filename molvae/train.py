@@ -152,9 +152,17 @@ def train(
     DDP (NCCL on GPUs, gloo on CPU); rank 0 alone writes files.
 
     Raises:
-        MolVAEError: unusable data, or ``resume`` without a checkpoint in ``out_dir``.
+        MolVAEError: unusable data, an ``out_dir`` that is a file or cannot be created, or
+            ``resume`` without a checkpoint in ``out_dir``.
     """
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise MolVAEError(f"--out {out_dir} is a file; training writes a run directory there")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise MolVAEError(f"--out {out_dir}: cannot create the run directory: "
+                          f"{err.strerror or err}") from None
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = resolve_device(cfg.device)
     if world > 1 and not dist.is_initialized():

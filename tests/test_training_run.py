@@ -1,4 +1,5 @@
-"""Training leaves the caller's global torch RNG alone and does not depend on it."""
+"""A training run as a caller sees it: the global torch RNG left alone, too little data and an
+unusable --out as one clear error each."""
 
 from __future__ import annotations
 
@@ -51,3 +52,14 @@ def test_too_little_data_to_train_and_validate_is_a_clear_error(tmp_path, rows, 
         with pytest.raises(DataError, match="1 valid molecule: training needs at least two"):
             train(path, tmp_path / "run", cfg=tiny_cfg(), model_overrides=tiny_arch,
                   cache_dir=tmp_path / "cache", progress=False)
+
+
+def test_an_out_that_is_a_file_is_one_error_line(tmp_path, small_csv, tiny_cfg, tiny_arch):
+    from molvae.errors import MolVAEError
+
+    afile = tmp_path / "run.txt"
+    afile.write_text("keep")
+    for out, message in ((afile, "is a file"), (afile / "sub", "cannot create")):
+        with pytest.raises(MolVAEError, match=message):
+            train(small_csv, out, cfg=tiny_cfg(), model_overrides=tiny_arch, progress=False)
+    assert afile.read_text() == "keep"
