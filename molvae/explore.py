@@ -14,6 +14,7 @@ radius of 1 means one standard deviation of the molecules the model knows, in ev
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Sequence
 
@@ -25,7 +26,12 @@ from molvae.proposals import proposal_table
 from molvae.similarity import tanimoto_to
 
 #: How many latents a verb may decode per molecule asked for before it gives up.
+log = logging.getLogger(__name__)
+
 ATTEMPTS_PER_MOLECULE = 20
+#: Analogs stop when this many batches in a row decode to nothing new: the neighbourhood is
+#: exhausted at this radius, and more draws only cost time.
+BARREN_BATCHES = 4
 #: Molecules annotated together when sampling with properties (enough to use every core).
 PROPERTY_CHUNK = 8192
 #: Properties whose direction the heads give; any property column can be fitted from data.
@@ -65,11 +71,12 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
     """Stream the table of ``n`` valid molecules from the prior, batch by batch.
 
     Without ``unique``, repeats are kept and marked ``duplicate``; with it, sampling continues
-    until ``n`` distinct molecules exist (repeats are counted, not written).
+    until ``n`` distinct molecules exist (repeats are counted, not written). When
+    ``max_attempts`` latents (default ``20 n + 1000``) give fewer distinct molecules, those are
+    the last table and a warning says how many were found.
 
     Raises:
-        MolVAEError: ``max_attempts`` latents (default ``20 n + 1000``) did not give ``n``
-            molecules; the message says how many were found.
+        MolVAEError: without ``unique``, ``max_attempts`` latents did not give ``n`` molecules.
     """
     if n <= 0:
         raise MolVAEError(f"number of molecules must be positive, got {n}")
@@ -99,12 +106,17 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
                 yield table
                 if written >= n:
                     return
-    except MolVAEError as exc:
+    except MolVAEError:
         if not unique:
             raise
-        raise MolVAEError(f"only {written} distinct molecules of {n} after {max_attempts} "
-                          f"attempts ({repeats} repeats); ask for fewer, raise the temperature "
-                          "or the attempt limit") from exc
+    if pending:  # the attempts ran out: what was found is written, and counted
+        yield proposal_table([smi for _, smi in pending], [sel for sel, _ in pending],
+                             model=model, properties=properties, workers=workers, seen=seen,
+                             offset=written)
+        written += len(pending)
+    log.warning("only %d distinct molecules of %d after %d attempts (%d repeats); ask for "
+                "fewer, raise the temperature or the attempt limit", written, n, max_attempts,
+                repeats)
 
 
 def sample(model, n: int, **kwargs) -> pd.DataFrame:  # noqa: ANN001
@@ -138,15 +150,22 @@ def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.5,  # noqa: AN
     rng = np.random.default_rng(seed)
     max_attempts = max_attempts or ATTEMPTS_PER_MOLECULE * n
     found: dict[str, tuple[str, float]] = {}  # smiles -> (selfies, latent distance)
-    drawn = 0
+    drawn, barren = 0, 0  # barren: batches in a row that found nothing new
     while len(found) < n and drawn < max_attempts:
         size = min(batch_size, max_attempts - drawn)
         noise = rng.standard_normal((size, len(w0))) * radius
         drawn += size
         smis, sels = _decode(model, model.unwhiten(w0 + noise))
+        before = len(found)
         for smi, sel, dist in zip(smis, sels, np.linalg.norm(noise, axis=1), strict=True):
             if smi and smi != lead and smi not in found:
                 found[smi] = (sel, float(dist))
+        barren = barren + 1 if len(found) == before else 0
+        if barren >= BARREN_BATCHES and len(found) < n:
+            log.warning("analogs of %s: the last %d latents around it gave nothing new (%d "
+                        "distinct found of %d asked); stopped early: raise --radius to look "
+                        "further", lead, barren * size, len(found), n)
+            break
     sims = tanimoto_to(lead, list(found))
     order = sorted(range(len(found)), key=lambda i: -sims[i])[:n]
     keys = list(found)

@@ -168,10 +168,14 @@ def test_sample_marks_repeats_and_unique_removes_them(tiny_model: TrainedModel) 
     assert (distinct["state"] == "valid").all()
 
 
-def test_sample_unique_gives_up_with_a_count(tiny_model: TrainedModel) -> None:
-    with pytest.raises(MolVAEError, match="distinct molecules of 100000"):
-        sample(tiny_model, 100_000, seed=0, unique=True, max_attempts=300, workers=1,
-               properties=False)
+def test_sample_unique_gives_up_with_what_it_found(tiny_model: TrainedModel, caplog) -> None:
+    """The attempts run out before 100,000 distinct molecules: the ones found are returned,
+    and the warning counts them (not 0)."""
+    with caplog.at_level("WARNING", logger="molvae.explore"):
+        found = sample(tiny_model, 100_000, seed=0, unique=True, max_attempts=300, workers=1,
+                       properties=False)
+    assert 0 < len(found) < 300 and found["smiles"].is_unique
+    assert f"only {len(found)} distinct molecules of 100000 after 300 attempts" in caplog.text
 
 
 def test_model_encode_decode_tables_keep_bad_rows(tiny_model: TrainedModel,
@@ -193,3 +197,16 @@ def test_model_decode_checks_the_latent_shape(tiny_model: TrainedModel) -> None:
         tiny_model.decode(np.zeros((2, 5)))
     with pytest.raises(MolVAEError, match="z0"):
         tiny_model.decode(pd.DataFrame({"x": [1.0]}))
+
+
+def test_analogs_stop_early_when_nothing_new_turns_up(tiny_model: TrainedModel, caplog) -> None:
+    """A tiny radius decodes the lead's neighbourhood to the same few molecules: the search
+    stops after a few barren batches and says so, instead of spending every attempt."""
+    from molvae.explore import BARREN_BATCHES
+
+    with caplog.at_level("WARNING", logger="molvae.explore"):
+        table = analogs(tiny_model, "CCOc1ccccc1", n=2000, radius=1e-4, batch_size=64,
+                        properties=False)
+    assert len(table) < 2000
+    assert table.attrs["latents_decoded"] <= 64 * (BARREN_BATCHES + 3)  # not 40,000 attempts
+    assert "gave nothing new" in caplog.text and "stopped early" in caplog.text
