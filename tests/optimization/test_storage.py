@@ -142,3 +142,24 @@ def test_a_fresh_lock_is_kept_and_waited_for(tmp_path):
     JournalFile(str(path))
     assert lock.is_symlink()  # not taken from a live writer
     lock.unlink()
+
+
+def test_a_database_that_does_not_exist_is_named(tmp_path):
+    """On the local PostgreSQL (skipped without one): one line naming the URL and the reason."""
+    import os
+
+    server = os.environ.get("MOLVAE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        import psycopg
+
+        psycopg.connect(server, connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any reason the server cannot be used
+        if os.environ.get("MOLVAE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"no PostgreSQL server at {server}: {exc}")
+        pytest.skip(f"no PostgreSQL server at {server}")
+    url = server.rsplit("/", 1)[0] + "/molvae_no_such_database"
+    with pytest.raises(StorageError) as err:
+        open_storage(url, None)
+    message = str(err.value)
+    assert message.startswith(f"storage {url}: cannot connect") and "does not exist" in message
+    assert "\n" not in message
