@@ -46,3 +46,8 @@ class StorageError(MolVAEError, ValueError):
 class OptimizeError(MolVAEError, ValueError):
     """An optimization that cannot run: bad settings, seeds the model cannot encode, a study made
     for another campaign, an output directory that cannot be written."""
+
+
+class ScoringStopped(OptimizeError):
+    """A scoring function asked to stop (it called ``sys.exit``): the run stopped with its
+    outputs written, and the same command resumes it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -119,6 +120,8 @@ def score(smiles):
     calls += 1
     if calls == 3 and os.environ.get("MOLVAE_TEST_INTERRUPT"):
         raise KeyboardInterrupt  # what Ctrl-C raises in the middle of scoring
+    if calls == 3 and os.environ.get("MOLVAE_TEST_EXIT"):
+        raise SystemExit(3)
     return [len(s) / 100 for s in smiles]
 """
 
@@ -144,6 +147,12 @@ def test_ctrl_c_writes_the_outputs_and_says_how_to_resume(
     assert f"interrupted: {len(results)} of 40 molecules scored, outputs in {out}" in err
     assert "the same command resumes the run" in err
     monkeypatch.delenv("MOLVAE_TEST_INTERRUPT")
+    monkeypatch.setenv("MOLVAE_TEST_EXIT", "1")
+    monkeypatch.setattr(sys.modules["interrupting"], "calls", 0)
+    code, err = _run(args, capsys)
+    assert code == 1
+    assert "stopped: interrupting:score called sys.exit(3):" in err and "resumes the run" in err
+    monkeypatch.delenv("MOLVAE_TEST_EXIT")
     code, err = _run(args, capsys)
     assert code == 0, err
     again = pd.read_csv(out / "results.csv")

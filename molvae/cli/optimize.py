@@ -49,7 +49,7 @@ def optimize(
     Rerunning the same command resumes the study; several workers may share one with the same
     --storage and --study (and distinct --worker names).
     """
-    from molvae.errors import MolVAEError
+    from molvae.errors import MolVAEError, ScoringStopped
     from molvae.optimization.campaign import load_campaign
     from molvae.optimization.outputs import OUTPUT_FILES
     from molvae.optimization.session import check_run_dir
@@ -70,10 +70,11 @@ def optimize(
             resolved, model=model, out=run_dir, storage=storage, study=study, worker=worker,
             progress=progress,
         )
-    except KeyboardInterrupt:  # the run wrote its outputs from the study on the way out
-        typer.echo(f"interrupted: {_rows(run_dir / 'results.csv')} of {resolved.budget} molecules "
+    except (KeyboardInterrupt, ScoringStopped) as stop:  # outputs written on the way out
+        why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped: {stop}"
+        typer.echo(f"{why}: {_rows(run_dir / 'results.csv')} of {resolved.budget} molecules "
                    f"scored, outputs in {run_dir}; the same command resumes the run", err=True)
-        raise typer.Exit(130) from None
+        raise typer.Exit(130 if isinstance(stop, KeyboardInterrupt) else 1) from None
     scored = table[table["state"] != "failed"] if "state" in table else table
     failed = len(table) - len(scored)
     lines = [f"{len(table)} molecules scored ({failed} failed) in study "

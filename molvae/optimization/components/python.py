@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from molvae.errors import ObjectiveError
+from molvae.errors import ObjectiveError, ScoringStopped
 from molvae.optimization.components._base import Batch, ComponentKind, Raw
 from molvae.optimization.parameters import require
 
@@ -42,9 +42,10 @@ class PythonFunction(ComponentKind):
     itself), called with a list of SMILES (only those RDKit can read) and returning one float
     per SMILES, NaN (or None) where it cannot score one.
 
-    A function that raises (``sys.exit`` included), or returns the wrong number of values or a
-    non-number, marks every molecule of that batch failed with the reason; the run goes on.
-    ``KeyboardInterrupt`` stops the run, with its outputs written.
+    A function that raises, or returns the wrong number of values or a non-number, marks every
+    molecule of that batch failed with the reason; the run goes on. ``sys.exit`` (raised as
+    :class:`~molvae.errors.ScoringStopped`) and ``KeyboardInterrupt`` stop the run instead,
+    with its outputs written.
 
     >>> plogp = PythonFunction("molvae.optimization.presets:penalized_logp")
     >>> plogp(Batch.of(["CCO"])).values.round(2)
@@ -90,8 +91,8 @@ class PythonFunction(ComponentKind):
             return Raw(values, tuple(reasons))
         try:
             out = self._fn([batch.smiles[i] for i in present])
-        except SystemExit as err:  # sys.exit() in a scoring function fails its molecules
-            return fail(f"{self.path} called sys.exit({err.code!r})")
+        except SystemExit as err:  # the function asks to stop: the run stops, cleanly
+            raise ScoringStopped(f"{self.path} called sys.exit({err.code!r})") from None
         except Exception as err:  # the user's code: report, never crash the run
             return fail(f"{self.path} raised {type(err).__name__}: {err}")
         try:
