@@ -309,9 +309,14 @@ def test_bad_settings_fail_before_any_work(tiny_model, tmp_path):
 
 
 def test_a_study_of_another_objective_is_not_resumed(tiny_model, tmp_path):
-    optimize(Counting(), budget=4, batch_size=4, model=tiny_model, out=tmp_path, study="s")
+    shared = tmp_path / "shared.log"
+    optimize(Counting(), budget=4, batch_size=4, model=tiny_model, out=tmp_path / "a",
+             storage=shared, study="s")
     with pytest.raises(OptimizeError, match="different objective"):
-        optimize(qed_objective(), budget=8, model=tiny_model, out=tmp_path, study="s")
+        optimize(qed_objective(), budget=8, model=tiny_model, out=tmp_path / "b",
+                 storage=shared, study="s")
+    with pytest.raises(OptimizeError, match="holds the run of campaign 'counting'"):
+        optimize(qed_objective(), budget=8, model=tiny_model, out=tmp_path / "a")
 
 
 def test_pareto_campaign_writes_the_front(tiny_model, tmp_path):
