@@ -10,8 +10,8 @@ then three on PostgreSQL (``--postgres URL``; skipped when no server answers). E
 again with the same command; after ``--kills`` kills the workers run to the budget. Checked at
 the end: every molecule the study held after any kill is still there; the study lists each
 molecule once in its results; the molecules scored are at least the budget and at most the
-budget plus a batch a worker (two workers may score the same new molecule in the same moment:
-the results keep one row, and the budget counts unique molecules); each worker's
+budget plus one a worker beyond the first (workers share the last of the budget, and those
+that see the same remainder at once may each round their share up); each worker's
 ``results.csv``, ``top.csv``, ``progress.csv``, ``top.sdf``, ``manifest.json`` and
 ``timing.json`` parse.
 """
@@ -140,14 +140,15 @@ def phase(name: str, storage: str, workers: int, budget: int, kills: int,
     if not results["smiles"].is_unique:
         failures.append("the results list a molecule twice")
     scored = len(results)
-    if not budget <= scored <= budget + BATCH * workers:
+    if not budget <= scored <= budget + workers - 1:
         failures.append(f"{scored} molecules scored for a budget of {budget}")
     for w, out in outs.items():
         failures += [f"{w}: {b}" for b in _outputs_parse(out)]
     if "://" in storage:
         optuna.delete_study(study_name=study, storage=storage)
     return {"phase": name, "workers": workers, "kills": killed, "budget": budget,
-            "molecules_scored": scored, "oracle_trials": len(held), "seconds":
+            "molecules_scored": scored, "over_budget": scored - budget,
+            "oracle_trials": len(held), "seconds":
             round(time.monotonic() - start, 1), "failures": failures, "passed": not failures}
 
 

@@ -9,8 +9,10 @@ trial's ``failure`` user attribute; a filtered molecule is told 0.
 **Several workers** on one study: each worker reads the storage just before scoring and skips
 molecules another worker has stored. Two workers that score the same new molecule within the
 same few moments (between one's read and the other's write) both call the oracle for it: the
-results keep one row per SMILES (the lower trial number), and the budget, counted in unique
-SMILES, may be passed by up to a batch per worker.
+results keep one row per SMILES (the lower trial number). Near the end of the budget each
+worker takes its share of what remains (the remaining molecules divided by the workers that
+told molecules in the last :data:`ACTIVE_SECONDS`), so workers that see the same remainder at
+once pass the budget by at most one molecule each (one worker: exactly the budget).
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 MAX_TRIALS_PER_MOLECULE = 20
 #: Seconds between refreshes of the output files during a run.
 REFRESH_SECONDS = 10.0
+#: A worker that told molecules within this many seconds is counted as active when the rest of
+#: the budget is shared.
+ACTIVE_SECONDS = 120.0
 
 
 @dataclass
@@ -132,6 +137,13 @@ class Run:
     def calls(self) -> int:
         """Molecules scored in the study (the budget spent)."""
         return len(self.records)
+
+    def share(self, remaining: int) -> int:
+        """This worker's share of the remaining budget: all of it alone, else an equal part
+        among the workers that told molecules lately (this one included)."""
+        recent = time.time() - ACTIVE_SECONDS
+        workers = {r.worker for r in self.records.values() if r.time >= recent} | {self.worker}
+        return max(1, math.ceil(remaining / len(workers)))
 
     def best_and_top10(self) -> tuple[float, float]:
         """The best score and the PMO top-10 mean (missing places count 0)."""
@@ -295,7 +307,7 @@ class Run:
                         )
                         break
                     before = self.calls
-                    self.step(min(batch_size, remaining))
+                    self.step(min(batch_size, self.share(remaining)))
                     bar.update(max(0, min(self.calls, budget) - min(before, budget)))
                     best, top10 = self.best_and_top10()
                     rate = self.calls_here / max(time.monotonic() - started, 1e-9)
