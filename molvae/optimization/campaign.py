@@ -28,23 +28,21 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from molvae import chem
-from molvae.errors import CampaignError, ObjectiveError
-from molvae.optimization.coerce import TableReader, type_name
-from molvae.optimization.components import build_scorer, kind_parameters, kinds
+from molvae.errors import CampaignError
+from molvae.optimization.components import kinds
 from molvae.optimization.objective import (
-    AGGREGATIONS,
-    DIRECTIONS,
     Component,
     Filter,
     Objective,
     ParetoTarget,
 )
+from molvae.optimization.objective_tables import AGGREGATE_KEYS, OBJECTIVE_KEYS, ObjectiveReader
 from molvae.optimization.samplers import (
     DEFAULT_PARETO_SAMPLER,
     DEFAULT_SAMPLER,
@@ -52,12 +50,6 @@ from molvae.optimization.samplers import (
     SINGLE_OBJECTIVE_SAMPLERS,
 )
 from molvae.optimization.seeds import SeedError, campaign_seeds
-from molvae.optimization.transforms import (
-    TRANSFORMS,
-    Transform,
-    build_transform,
-    transform_parameters,
-)
 
 __all__ = [
     "DEFAULT_SAMPLER",
@@ -269,117 +261,13 @@ _DIVERSITY_KEYS: dict[str, tuple[Any, bool]] = {
     "min_distance": (float, False),
     "max_per_scaffold": (int, False),
 }
-_COMPONENT_KEYS: dict[str, tuple[Any, bool]] = {
-    "name": (str, False),
-    "kind": (str, True),
-    "weight": (float, False),
-    "transform": (dict, False),
-}
-_FILTER_KEYS: dict[str, tuple[Any, bool]] = {
-    "name": (str, False),
-    "kind": (str, True),
-    "min": (float, False),
-    "max": (float, False),
-}
-_OBJECTIVE_KEYS: dict[str, tuple[Any, bool]] = {
-    "component": (str, True),
-    "direction": (Literal[DIRECTIONS], True),
-}
-_AGGREGATE_KEYS: dict[str, tuple[Any, bool]] = {"method": (Literal[AGGREGATIONS], False)}
-#: What an unknown value of a choice key is called in messages.
-
-
-class _Reader(TableReader):
+class _Reader(ObjectiveReader):
     """Checks one campaign's data against the schema; every message starts with the source."""
-
-    choice_names = {
-        "catalogs": "catalog",
-        "kind": "component kind",
-        "type": "transform",
-        "sampler": "sampler",
-        "method": "aggregation",
-        "direction": "direction",
-    }
 
     def __init__(self, source: str, base_dir: Path | None = None,
                  allow_python: bool = False) -> None:
-        super().__init__(source)
+        super().__init__(source, allow_python)
         self.base_dir = base_dir or Path.cwd()
-        self.allow_python = allow_python
-
-    def check_python(self, params: Mapping[str, Any], path: str) -> None:
-        """A ``python`` component runs code named by the file: molvae's own, or with consent."""
-        function = params.get("function")
-        module = function.partition(":")[0] if isinstance(function, str) else ""
-        if self.allow_python or module == "molvae" or module.startswith("molvae."):
-            return
-        raise self.error(
-            f"{path}.function",
-            f"kind 'python' would import module {module!r} and run {function!r}, code named "
-            "by this campaign file; if you trust the file, run it with --allow-python "
-            "(in Python: allow_python=True), or install the function as a component plugin",
-        )
-
-
-    def transform(self, data: Any, path: str) -> Transform:
-        if not isinstance(data, dict):
-            raise self.error(path, f"expected a table, got {type_name(data)}")
-        if "type" not in data:
-            raise self.error(
-                path,
-                f"missing required key 'type'; expected one of: {', '.join(sorted(TRANSFORMS))}",
-            )
-        type_ = self.coerce(data["type"], Literal[tuple(sorted(TRANSFORMS))], f"{path}.type")
-        known = {"type": (str, True), **transform_parameters(type_)}
-        params = self.table(data, path, known, f" for transform {type_!r}")
-        del params["type"]
-        return self.build(path, build_transform, type_, **params)
-
-    def build(self, path: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Call an objectives constructor, turning its errors into this file's errors."""
-        try:
-            return fn(*args, **kwargs)
-        except ObjectiveError as err:
-            raise self.error(f"{path}.{err.key}" if err.key else path, str(err)) from err
-
-    def scored_part(
-        self, data: Any, path: str, own: Mapping[str, tuple[Any, bool]]
-    ) -> tuple[dict[str, Any], Any]:
-        """The shared part of a component or filter table: its own keys, and the scorer built
-        from ``kind`` and the kind's parameters."""
-        if not isinstance(data, dict):
-            raise self.error(path, f"expected a table, got {type_name(data)}")
-        if "kind" not in data:
-            raise self.error(
-                path, f"missing required key 'kind'; expected one of: {', '.join(sorted(kinds()))}"
-            )
-        kind = self.coerce(data["kind"], own["kind"][0], f"{path}.kind")
-        params = self.build(path, kind_parameters, kind)
-        checked = self.table(data, path, {**own, **params}, f" for kind {kind!r}")
-        scorer_params = {k: v for k, v in checked.items() if k in params}
-        if kind == "python":
-            self.check_python(scorer_params, path)
-        scorer = self.build(path, build_scorer, kind, **scorer_params)
-        return {k: v for k, v in checked.items() if k not in params}, scorer
-
-    def component(self, data: Any, path: str) -> Component:
-        own, scorer = self.scored_part(data, path, _COMPONENT_KEYS)
-        transform = (
-            self.transform(own["transform"], f"{path}.transform")
-            if "transform" in own
-            else TRANSFORMS["identity"]()
-        )
-        return self.build(
-            path, Component, own.get("name", own["kind"]), scorer, transform, own.get("weight", 1.0)
-        )
-
-    def filter(self, data: Any, path: str) -> Filter:
-        own, scorer = self.scored_part(data, path, _FILTER_KEYS)
-        return self.build(
-            path, Filter, own.get("name", own["kind"]), scorer, own.get("min"), own.get("max")
-        )
-
-    # -- the settings --
 
     def check_setting(self, key: str, value: Any, path: str) -> None:
         limits = {"budget": 1, "batch_size": 1, "top_k": 1, "seed": 0, "max_per_scaffold": 0,
@@ -456,11 +344,11 @@ class _Reader(TableReader):
         )
         objectives = tuple(
             self.build(
-                f"objective[{i}]", ParetoTarget, **self.table(o, f"objective[{i}]", _OBJECTIVE_KEYS)
+                f"objective[{i}]", ParetoTarget, **self.table(o, f"objective[{i}]", OBJECTIVE_KEYS)
             )
             for i, o in enumerate(self.array(data, "objective"), 1)
         )
-        aggregate = self.table(data.get("aggregate", {}), "aggregate", _AGGREGATE_KEYS).get(
+        aggregate = self.table(data.get("aggregate", {}), "aggregate", AGGREGATE_KEYS).get(
             "method", "geometric"
         )
         sampler = settings.get("sampler", DEFAULT_PARETO_SAMPLER if objectives else DEFAULT_SAMPLER)
@@ -490,12 +378,3 @@ class _Reader(TableReader):
             source=self.source,
             **plain,
         )
-
-    def build_objective(
-        self, components: tuple, filters: tuple, aggregate: str, objectives: tuple
-    ) -> Objective:
-        try:
-            return Objective(components, filters, aggregate, objectives)
-        except ObjectiveError as err:
-            where = {"objective": "objective", "method": "aggregate.method"}.get(err.key or "")
-            raise self.error(where or "component", str(err)) from err
