@@ -7,12 +7,13 @@ an oracle call too: its trial is told as failed (``TrialState.FAIL``) with the r
 trial's ``failure`` user attribute; a filtered molecule is told 0.
 
 **Several workers** on one study: each worker reads the storage just before scoring and skips
-molecules another worker has stored. Two workers that score the same new molecule within the
-same few moments (between one's read and the other's write) both call the oracle for it: the
-results keep one row per SMILES (the lower trial number). Near the end of the budget each
-worker takes its share of what remains (the remaining molecules divided by the workers that
-told molecules in the last :data:`ACTIVE_SECONDS`), so workers that see the same remainder at
-once pass the budget by at most one molecule each (one worker: exactly the budget).
+molecules another worker has stored, and reserves the new molecules it is about to score
+(:mod:`molvae.optimization.budget`): the study ends with exactly the budget, however many
+workers share it and however often they are killed and restarted. Two workers that score the
+same new molecule within the same few moments (between one's read and the other's write) both
+call the oracle for it: the results keep one row per SMILES (the lower trial number). Near the
+end of the budget each worker takes its share of what remains (the remainder over the workers
+that told molecules in the last :data:`ACTIVE_SECONDS`), so they finish together.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 import math
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from molvae.optimization import budget as ledgers
 from molvae.optimization.components import Batch
 from molvae.optimization.objective import Objective
 from molvae.optimization.outputs import results_table, write_outputs
@@ -51,6 +54,9 @@ log = logging.getLogger(__name__)
 MAX_TRIALS_PER_MOLECULE = 20
 #: Seconds between refreshes of the output files during a run.
 REFRESH_SECONDS = 10.0
+#: Seconds a worker waits before it reads the study again while the rest of the budget is
+#: reserved by other workers.
+WAIT_SECONDS = 0.5
 #: A worker that told molecules within this many seconds is counted as active when the rest of
 #: the budget is shared.
 ACTIVE_SECONDS = 120.0
@@ -114,6 +120,10 @@ class Run:
         self.trials_asked = 0
         self.calls_here = 0
         self.last_write = -math.inf  # write as soon as anything is scored
+        self.budget = campaign.budget
+        self.session = uuid.uuid4().hex[:16]  # this process's session on the study
+        self.seq = 0  # its reservations, numbered
+        self.book = ledgers.Ledger(self.budget)
 
     # -- the cache --
 
@@ -121,6 +131,7 @@ class Run:
         """Add the molecules told to the storage since the last sync (any worker's)."""
         with self.timer("storage_read"):
             trials = self.study.get_trials(deepcopy=False, states=FINISHED)
+            self.book = ledgers.ledger(trials, self.budget)
         new = [t for t in trials if t.number not in self.seen_trials]
         for trial in new:
             self.seen_trials.add(trial.number)
@@ -186,20 +197,25 @@ class Run:
             for i, smi in enumerate(smiles):
                 if smi is not None and smi not in self.records and smi not in first:
                     first[smi] = i
+            if first:
+                first = dict(list(first.items())[: self.reserve(len(first))])
             rows = self.score(list(first), z[list(first.values())]) if first else {}
             now = time.time()
             outcomes = []
+            mark = {"worker": self.worker, "time": now, "session": self.session, "seq": self.seq}
             for i, smi in enumerate(smiles):
                 if smi is None:
-                    outcomes.append(Outcome(None, failure="decodes to no molecule",
-                                            worker=self.worker, time=now))
+                    outcomes.append(Outcome(None, failure="decodes to no molecule", **mark))
+                    continue
+                if smi not in rows and smi not in self.records:  # new, over what was granted
+                    outcomes.append(Outcome(smi, failure="over the budget: the rest of it is "
+                                            "reserved by other workers", **mark))
                     continue
                 oracle = first.get(smi) == i
                 row = rows[smi] if smi in rows else self.records[smi].row
                 values = self.values(row)
                 outcomes.append(Outcome(smi, oracle, {k: plain(v) for k, v in row.items()},
-                                        values, str(row.get("failure") or "no score"),
-                                        self.worker, now))
+                                        values, str(row.get("failure") or "no score"), **mark))
             with self.timer("tell"):
                 self.proposer.tell(proposals, outcomes)
                 told = True
@@ -210,6 +226,21 @@ class Run:
         finally:
             if not told:  # interrupted before telling: leave nothing running
                 self.proposer.abandon(proposals)
+
+    def reserve(self, wanted: int) -> int:
+        """Reserve ``wanted`` new molecules in the study; how many were granted (the rest of the
+        budget may be reserved by other workers meanwhile)."""
+        self.seq += 1
+        with self.timer("tell"):
+            ledgers.reserve(self.study, session=self.session, seq=self.seq, worker=self.worker,
+                            molecules=wanted)
+        self.sync()
+        granted = self.book.allowed((self.session, self.seq))
+        if granted < wanted:  # others reserved first: give the difference back
+            with self.timer("tell"):
+                ledgers.amend(self.study, session=self.session, seq=self.seq, worker=self.worker,
+                              granted=granted)
+        return granted
 
     def score(self, smiles: list[str], z: np.ndarray) -> dict[str, dict[str, Any]]:
         """Score new molecules; their objective rows (without smiles), by SMILES. Their property
@@ -286,8 +317,10 @@ class Run:
         from tqdm.auto import tqdm
 
         max_trials = MAX_TRIALS_PER_MOLECULE * budget
+        self.budget = budget
         started = time.monotonic()
         table = None
+        waiting: dict[str, int] | None = None
         with tqdm(
             total=budget, initial=min(self.calls, budget), unit="mol", disable=not progress,
             desc="optimizing", file=sys.stderr,
@@ -298,6 +331,23 @@ class Run:
                     remaining = budget - self.calls
                     if remaining <= 0:
                         break
+                    free = self.book.free()
+                    if free <= 0:  # the rest is reserved by other workers: let them tell it
+                        gone = ledgers.gone(self.book, self.session, self.worker)
+                        if gone:
+                            ledgers.void(self.study, gone, self.worker)
+                            continue
+                        holders = self.book.holders(self.session)
+                        if holders != waiting:
+                            log.info("waiting for %s to score the rest of the budget (a worker "
+                                     "killed meanwhile hands its share over when it is "
+                                     "restarted, or after %.0f s)", ", ".join(
+                                         f"{w} ({n} molecules)" for w, n in holders.items()),
+                                     ledgers.STALE_SECONDS)
+                            waiting = holders
+                        time.sleep(WAIT_SECONDS)
+                        continue
+                    remaining = min(remaining, free)
                     if self.trials_asked >= max_trials:
                         log.warning(
                             "stopped after %d trials with %d of %d molecules scored: the sampler "

@@ -57,11 +57,14 @@ class Outcome:
     failure: str = ""
     worker: str = ""
     time: float = 0.0
+    session: str = ""
+    seq: int = 0
 
     def user_attrs(self, proposal: Proposal) -> dict[str, Any]:
         """The trial's user attributes (:mod:`molvae.optimization.records`)."""
         info: dict[str, Any] = {"oracle": self.oracle, "worker": self.worker, "time": self.time,
-                                "source": proposal.source, "w": encode_point(proposal.w)}
+                                "source": proposal.source, "w": encode_point(proposal.w),
+                                "session": self.session, "seq": self.seq}
         if proposal.seed is not None:
             info["seed"] = proposal.seed
         if self.oracle and self.row is not None:
