@@ -23,6 +23,7 @@ the budget counts unique molecules, so the others go on until the budget is reac
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import os
 import socket
@@ -58,6 +59,8 @@ class Ledger:
     position: dict[tuple[str, int], int] = field(default_factory=dict)  # reservation's trial
     owner: dict[str, str] = field(default_factory=dict)  # session -> worker
     last_seen: dict[str, float] = field(default_factory=dict)  # session -> its last event
+    _amended: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+    _first: dict[str, int] = field(default_factory=dict, repr=False)  # session's first trial
 
     def outstanding(self, key: tuple[str, int]) -> int:
         """What a reservation still holds: nothing once void, else what is not yet told."""
@@ -82,6 +85,48 @@ class Ledger:
         held = sum(self.outstanding(k) for k in before if k[0] != key[0])
         return max(0, min(self.held[key], self.budget - len(self.told) - held))
 
+    def add(self, trials: Iterable[optuna.trial.FrozenTrial]) -> None:
+        """Read trials not read before (a run feeds each sync's new trials: the ledger is kept,
+        not rebuilt). Only the reservations' order matters, and it is the trials' numbers,
+        whatever order they arrive in."""
+        for trial in sorted(trials, key=lambda t: t.number):
+            self._read(trial)
+
+    def _read(self, trial: optuna.trial.FrozenTrial) -> None:
+        info = _info(trial)
+        session = info.get("session")
+        key = (session, int(info.get("seq", 0))) if isinstance(session, str) else None
+        if key is not None:
+            self.last_seen[session] = max(self.last_seen.get(session, 0.0),
+                                          float(info.get("time", 0.0)))
+        if "void" in info:
+            voided = str(info["void"])
+            self.void[voided] = max(self.void.get(voided, -1), trial.number)
+        elif "reserve" in info and key is not None:
+            worker = str(info.get("worker", ""))
+            self.owner[session] = worker
+            self.position[key] = trial.number
+            bisect.insort(self.order, key, key=self.position.__getitem__)
+            self.held[key] = min(int(info["reserve"]), self._amended.get(key, int(info["reserve"])))
+            first = self._first.setdefault(session, trial.number)
+            self._first[session] = min(first, trial.number)
+            for other in [s for s, w in self.owner.items() if w == worker and s != session]:
+                # the worker restarted: its earlier session ends where the later one begins
+                if self._first.get(other, -1) < self._first[session]:
+                    self.void[other] = max(self.void.get(other, -1), self._first[session])
+                else:
+                    self.void[session] = max(self.void.get(session, -1), self._first[other])
+        elif "granted" in info and key is not None:
+            self._amended[key] = int(info["granted"])
+            if key in self.held:
+                self.held[key] = min(self.held[key], self._amended[key])
+        elif info.get("oracle"):
+            smiles = trial.user_attrs.get("smiles", info.get("smiles"))
+            if isinstance(smiles, str):
+                self.told.add(smiles)
+            if key is not None:
+                self.settled[key] = self.settled.get(key, 0) + 1
+
     def holders(self, session: str | None = None) -> dict[str, int]:
         """Workers other than ``session``'s holding reservations, and how many molecules."""
         out: dict[str, int] = {}
@@ -98,40 +143,9 @@ def _info(trial: optuna.trial.FrozenTrial) -> Mapping[str, Any]:
 
 
 def ledger(trials: Iterable[optuna.trial.FrozenTrial], budget: int) -> Ledger:
-    """Read the ledger from a study's finished trials (any order: they are sorted)."""
+    """Read the ledger from a study's finished trials (any order)."""
     book = Ledger(budget)
-    latest: dict[str, str] = {}  # worker -> its latest session
-    amended: dict[tuple[str, int], int] = {}
-    for trial in sorted(trials, key=lambda t: t.number):
-        info = _info(trial)
-        session = info.get("session")
-        key = (session, int(info.get("seq", 0))) if isinstance(session, str) else None
-        if key is not None:
-            book.last_seen[session] = max(book.last_seen.get(session, 0.0),
-                                          float(info.get("time", 0.0)))
-        if "void" in info:
-            book.void[str(info["void"])] = trial.number  # its reservations until now
-        elif "reserve" in info and key is not None:
-            worker = str(info.get("worker", ""))
-            earlier = latest.get(worker)
-            if earlier is not None and earlier != session:
-                book.void[earlier] = trial.number  # the worker restarted: its old session ends
-            latest[worker] = session
-            book.owner[session] = worker
-            book.order.append(key)
-            book.position[key] = trial.number
-            book.held[key] = int(info["reserve"])
-        elif "granted" in info and key is not None:
-            amended[key] = int(info["granted"])
-        elif info.get("oracle"):
-            smiles = trial.user_attrs.get("smiles", info.get("smiles"))
-            if isinstance(smiles, str):
-                book.told.add(smiles)
-            if key is not None:
-                book.settled[key] = book.settled.get(key, 0) + 1
-    for key, granted in amended.items():
-        if key in book.held:
-            book.held[key] = min(book.held[key], granted)
+    book.add(trials)
     return book
 
 

@@ -131,8 +131,9 @@ class Run:
         """Add the molecules told to the storage since the last sync (any worker's)."""
         with self.timer("storage_read"):
             trials = self.study.get_trials(deepcopy=False, states=FINISHED)
-            self.book = ledgers.ledger(trials, self.budget)
         new = [t for t in trials if t.number not in self.seen_trials]
+        self.book.budget = self.budget
+        self.book.add(new)
         for trial in new:
             self.seen_trials.add(trial.number)
             rec = record_of(trial)
