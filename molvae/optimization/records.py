@@ -13,7 +13,9 @@ A trial stores, in its user attributes:
 
 A trial written whole by molvae's own samplers has no Optuna parameters: 64 parameters cost
 about 19 kB of journal a trial, the record about 1 kB. Trials asked through an Optuna sampler
-also hold their parameters, as that sampler needs.
+also hold their parameters, as that sampler needs. Every record also names its worker's
+``session`` and batch (``seq``): the budget's reservations (failed trials of their own, one a
+batch: :mod:`molvae.optimization.budget`) are settled by them.
 """
 
 from __future__ import annotations
