@@ -107,9 +107,9 @@ class Ledger:
             self.owner[session] = worker
             self.position[key] = trial.number
             bisect.insort(self.order, key, key=self.position.__getitem__)
-            self.held[key] = min(int(info["reserve"]), self._amended.get(key, int(info["reserve"])))
-            first = self._first.setdefault(session, trial.number)
-            self._first[session] = min(first, trial.number)
+            wanted = int(info["reserve"])
+            self.held[key] = min(wanted, self._amended.get(key, wanted))
+            self._first[session] = min(self._first.get(session, trial.number), trial.number)
             for other in [s for s, w in self.owner.items() if w == worker and s != session]:
                 # the worker restarted: its earlier session ends where the later one begins
                 if self._first.get(other, -1) < self._first[session]:
