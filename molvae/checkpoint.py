@@ -23,12 +23,14 @@ from safetensors.torch import save as st_save
 
 from molvae.errors import CheckpointError
 from molvae.io import atomic_write_bytes
-from molvae.model import VAE, VAEConfig
+from molvae.model import VAE, VAEConfig, upgrade_state
 from molvae.novelty import LOW, OFFSETS, TrainingSet
 from molvae.vocab import Vocabulary
 
 FORMAT = "molvae-model"
-FORMAT_VERSION = 1
+#: 2: the sampling distribution is a Gaussian mixture with a domain calibration (``prior_*``,
+#: ``domain_quantiles``); files of version 1 load with their Gaussian as a one-component mixture.
+FORMAT_VERSION = 2
 
 
 #: The packages :func:`versions` always reports: those that shape a model.
@@ -120,7 +122,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[VA
         known = {k: state.pop(k) for k in (LOW, OFFSETS) if k in state}
         training_set = TrainingSet.from_tensors(known) if known else None
         model = VAE(cfg)
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(upgrade_state(state), strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(
             f"{path}: tensors do not match the model's description: {exc}"
@@ -210,7 +212,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path,
     """
     saved = load_checkpoint(checkpoint)
     model = VAE(VAEConfig.from_dict(saved["model_config"]))
-    model.load_state_dict(saved["model"])
+    model.load_state_dict(upgrade_state(saved["model"]))
     run = saved["run_state"]
     info = {**saved.get("info", {}), "step": run["step"], "epoch": run["epoch"],
             "batch_in_epoch": run["batch_in_epoch"], "exported_from": str(checkpoint)}

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from molvae.chem import canonical_smiles
 from molvae.errors import MolVAEError
 from molvae.proposals import proposal_table
 from molvae.similarity import tanimoto_to
@@ -39,7 +40,8 @@ HEAD_PROPERTIES = ("qed", "logp", "sa")
 
 
 def encode_one(model, smiles: str) -> np.ndarray:  # noqa: ANN001 - TrainedModel
-    """The posterior mean (Z,) of one molecule.
+    """The posterior mean (Z,) of one molecule (a lead); warns when standardization changed it,
+    when the model does not give it back, or when it lies outside the model's domain.
 
     Raises:
         MolVAEError: the SMILES is invalid or the model cannot encode it (names both).
@@ -47,6 +49,12 @@ def encode_one(model, smiles: str) -> np.ndarray:  # noqa: ANN001 - TrainedModel
     enc = model.encode_latents([smiles])
     if not enc.ok[0]:
         raise MolVAEError(f"cannot use {smiles!r}: {enc.errors[0]}")
+    model.warn_unfamiliar([smiles], enc.z, what="lead")
+    target = model.standardized(smiles).smiles
+    (_, decoded), = model.decode_latents(enc.z)
+    if decoded != canonical_smiles(target):
+        log.warning("lead %s: the model decodes it to %s, not to itself; what is built on it "
+                    "starts from the molecule the model makes of it", smiles, decoded)
     return enc.z[0]
 
 
@@ -141,12 +149,12 @@ def analogs(model, smiles: str, n: int = 20, *, radius: float = 0.5,  # noqa: AN
     if n <= 0:
         raise MolVAEError(f"number of analogs must be positive, got {n}")
     _positive("radius", radius)
-    from molvae.chem import canonical_smiles, why_unreadable
+    from molvae.chem import why_unreadable
 
-    lead = canonical_smiles(smiles)
-    if lead is None:
+    if canonical_smiles(smiles) is None:
         raise MolVAEError(f"cannot use {smiles!r}: not a valid SMILES ({why_unreadable(smiles)})")
-    w0 = model.whiten(encode_one(model, lead))
+    w0 = model.whiten(encode_one(model, smiles))
+    lead = canonical_smiles(model.standardized(smiles).smiles)  # what was encoded
     rng = np.random.default_rng(seed)
     max_attempts = max_attempts or ATTEMPTS_PER_MOLECULE * n
     found: dict[str, tuple[str, float]] = {}  # smiles -> (selfies, latent distance)

@@ -11,12 +11,19 @@ embedding, so the latent is never forgotten over a 50-token molecule.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from molvae.prior import (
+    GaussianMixture,
+    domain_quantiles,
+    domain_score,
+    fit_mixture,
+    gaussian_domain_quantiles,
+)
 from molvae.vocab import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -35,6 +42,7 @@ class VAEConfig:
     decoder_hidden: int = 384
     head_hidden: int = 64
     n_properties: int = 3
+    prior_components: int = 1  # Gaussians in the fitted sampling distribution (molvae.prior)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,11 +79,18 @@ class VAE(nn.Module):
         # Head targets are standardized during training; these turn predictions back into units.
         self.register_buffer("prop_mean", torch.zeros(cfg.n_properties))
         self.register_buffer("prop_std", torch.ones(cfg.n_properties))
-        # Sampling distribution: a diagonal Gaussian fitted to the training latents after training
-        # (ex-post density estimation, Ghosh et al. 2020); N(0, I), the prior, until fitted.
-        # A low-beta VAE's latents fill less than N(0, I); samples outside decode to fragments.
+        # Whitening statistics: the mean and standard deviation of the training latents (N(0, I),
+        # the prior, until fitted); the optimizer's search space and explore's radii use them.
         self.register_buffer("latent_mean", torch.zeros(Z))
         self.register_buffer("latent_std", torch.ones(Z))
+        # Sampling distribution: a diagonal Gaussian mixture fitted to the training latents
+        # (molvae.prior), and the quantiles of the training molecules' log densities under it,
+        # which the domain score ranks a molecule against.
+        K = cfg.prior_components
+        self.register_buffer("prior_weights", torch.full((K,), 1.0 / K))
+        self.register_buffer("prior_means", torch.zeros(K, Z))
+        self.register_buffer("prior_stds", torch.ones(K, Z))
+        self.register_buffer("domain_quantiles", gaussian_domain_quantiles(torch.ones(Z)))
 
     # --- encoder -------------------------------------------------------------------------------
     def encode(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -166,26 +181,52 @@ class VAE(nn.Module):
                 tok = nxt
         return out
 
+    @property
+    def prior(self) -> GaussianMixture:
+        """The fitted sampling distribution."""
+        return GaussianMixture(self.prior_weights, self.prior_means, self.prior_stds)
+
     def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` latents (n, Z) from the model's sampling distribution."""
-        eps = torch.randn(n, self.cfg.latent_dim, generator=generator,
-                          device=self.latent_mean.device)
-        return self.latent_mean + self.latent_std * eps
+        return self.prior.sample(n, generator)
+
+    def domain(self, z: torch.Tensor) -> torch.Tensor:
+        """Domain scores (N,) of latents: the share of training molecules whose mean latent is
+        less probable under the sampling distribution (:func:`molvae.prior.domain_score`)."""
+        return domain_score(self.prior.log_density(z), self.domain_quantiles.cpu())
 
     @torch.no_grad()
     def fit_latent_distribution(
         self, tokens: torch.Tensor, generator: torch.Generator | None = None,
-        batch_size: int = 4096,
+        batch_size: int = 4096, components: int | None = None, seed: int = 0,
     ) -> None:
-        """Fit the sampling distribution to the aggregate posterior of ``tokens`` (N, T): the
-        per-dimension mean and standard deviation of z ~ q(z | x)."""
-        zs = []
+        """Fit the sampling distribution to the aggregate posterior of ``tokens`` (N, T).
+
+        The whitening statistics are the per-dimension mean and standard deviation of
+        z ~ q(z | x); the mixture (``components`` Gaussians, default the configured number) is
+        fitted by EM to the same samples; the domain quantiles are those of the molecules' mean
+        latents under the mixture.
+        """
+        zs, mus = [], []
         for i in range(0, len(tokens), batch_size):
             mu, logvar = self.encode(tokens[i:i + batch_size].to(self.latent_mean.device))
             zs.append(self.reparameterize(mu, logvar, generator))
-        z = torch.cat(zs)
+            mus.append(mu)
+        z, mu = torch.cat(zs).float(), torch.cat(mus).float()
         self.latent_mean.copy_(z.mean(0))
         self.latent_std.copy_(z.std(0))
+        k = components or self.cfg.prior_components
+        mix = fit_mixture(z.cpu(), k, seed=seed)
+        self.set_prior(mix)
+        self.domain_quantiles.copy_(domain_quantiles(mix.log_density(mu.cpu())))
+
+    def set_prior(self, mix: GaussianMixture) -> None:
+        """Install a sampling distribution (its component count may differ from the config's)."""
+        dev = self.latent_mean.device
+        self.cfg = replace(self.cfg, prior_components=len(mix.weights))
+        self.register_buffer("prior_weights", mix.weights.float().to(dev))
+        self.register_buffer("prior_means", mix.means.float().to(dev))
+        self.register_buffer("prior_stds", mix.stds.float().to(dev))
 
     # --- property heads ------------------------------------------------------------------------
     def predict_properties(self, z: torch.Tensor, *, standardized: bool = False) -> torch.Tensor:
@@ -251,3 +292,19 @@ class _UnrolledGRU:
 
     def logits(self, h: torch.Tensor) -> torch.Tensor:
         return torch.addmm(self.b_out, h, self.w_out_t)
+
+
+#: Buffers a model of format 1 (one fitted Gaussian, no domain calibration) lacks.
+PRIOR_BUFFERS = ("prior_weights", "prior_means", "prior_stds", "domain_quantiles")
+
+
+def upgrade_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A state dict of an older model completed with the sampling distribution it implied: its
+    fitted Gaussian as a one-component mixture, the domain calibrated from that Gaussian's own
+    chi-square law. A current state dict comes back unchanged."""
+    if all(k in state for k in PRIOR_BUFFERS):
+        return state
+    mean, std = state["latent_mean"].float(), state["latent_std"].float()
+    return {**state, "prior_weights": torch.ones(1), "prior_means": mean[None].clone(),
+            "prior_stds": std[None].clone(), "domain_quantiles": gaussian_domain_quantiles(std)}
+

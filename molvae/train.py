@@ -27,7 +27,7 @@ from molvae.data import default_cache_dir, prepare
 from molvae.errors import DataError, MolVAEError
 from molvae.io import atomic_write_text
 from molvae.loss import evaluate_split, vae_loss
-from molvae.model import VAE, VAEConfig
+from molvae.model import VAE, VAEConfig, upgrade_state
 from molvae.novelty import TrainingSet
 from molvae.precision import Precision, autocast_dtype
 from molvae.tokens import dataset_vocabulary, encode
@@ -221,7 +221,7 @@ class Trainer:
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.state = RunState()
         if saved:
-            self.model.load_state_dict(saved["model"])
+            self.model.load_state_dict(upgrade_state(saved["model"]))
             self.opt.load_state_dict(saved["optimizer"])
             self.state = RunState(**saved["run_state"])
             log.info("resumed from %s at epoch %d, step %d", self.ckpt_path, self.state.epoch,

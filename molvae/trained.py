@@ -36,8 +36,10 @@ from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.latent import unwhiten, whiten
 from molvae.model import VAE
 from molvae.precision import autocast_dtype
+from molvae.prior import DOMAIN_THRESHOLD
 from molvae.proposals import proposal_table
-from molvae.vocab import Vocabulary, canonical_and_selfies
+from molvae.standardize import Standardized, standardize
+from molvae.vocab import Vocabulary, canonical_and_selfies, smiles_to_selfies
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,20 @@ log = logging.getLogger(__name__)
 def default_model_path() -> Path:
     """The model shipped inside the package."""
     return Path(str(resources.files("molvae") / "models" / "default" / "model.safetensors"))
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """Molecules as the encoder takes them: padded ids of the encodable ones, which they are,
+    why the others are not, and for each input its canonical SMILES and SELFIES (None when not
+    encodable) and what standardization changed ("" when nothing)."""
+
+    tokens: np.ndarray
+    ok: np.ndarray
+    errors: dict[int, str]
+    canon: list[str | None]
+    selfies: list[str | None]
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -60,12 +76,16 @@ class TrainedModel:
     """A loaded VAE with its vocabulary; every output molecule is RDKit-validated and canonical."""
 
     def __init__(self, network: VAE, meta: ModelFile, path: Path | None = None,
-                 device: torch.device | str = "cpu", precision: str = "auto") -> None:
+                 device: torch.device | str = "cpu", precision: str = "auto",
+                 standardize: bool = True) -> None:
         self.network = network.eval()
         self.meta = meta
         self.path = path
         self.device = torch.device(device)
         self.precision = precision
+        #: Standardize input molecules before encoding (``molvae.standardize``); off, a salt or a
+        #: symbol outside the alphabet is an error, as the strict behaviour wants.
+        self.standardize = standardize
         self._first_allowed = torch.zeros(len(meta.vocab), dtype=torch.bool)
         self._first_allowed[meta.vocab.atom_ids()] = True
 
@@ -112,25 +132,50 @@ class TrainedModel:
     # --- molecules -> latents ------------------------------------------------------------------
     def tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
         """Token ids of the encodable molecules, a mask of which they are, and the errors."""
-        tokens, ok, errors, _, _ = self._tokenize(smiles)
-        return tokens, ok, errors
+        t = self._tokenize(smiles)
+        return t.tokens, t.ok, t.errors
 
-    def _tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str],
-                                                        list[str | None], list[str | None]]:
-        """:meth:`tokenize`, plus each molecule's canonical SMILES and SELFIES (one RDKit and
-        one SELFIES pass per molecule: they are the expensive part)."""
+    def missing_symbols(self, smiles: str) -> list[str]:
+        """The SELFIES symbols of a SMILES that this model's alphabet lacks."""
+        return self.vocab.missing_symbols(smiles_to_selfies(smiles))
+
+    def standardized(self, smiles: str) -> Standardized:
+        """What this model encodes for ``smiles`` (see :mod:`molvae.standardize`); the input
+        unchanged when standardization is off."""
+        if not self.standardize:
+            return Standardized(smiles, smiles)
+        return standardize(smiles, self.missing_symbols)
+
+    def _tokenize(self, smiles: Sequence[str]) -> Tokenized:
+        """:meth:`tokenize`, plus each molecule's canonical SMILES, SELFIES and standardization
+        note (one RDKit and one SELFIES pass per molecule: they are the expensive part)."""
         rows, ok, errors = [], np.zeros(len(smiles), dtype=bool), {}
         canon: list[str | None] = [None] * len(smiles)
         selfies: list[str | None] = [None] * len(smiles)
+        notes = [""] * len(smiles)
         with without_rdkit_log():  # failures are reported per molecule, not printed
             for i, smi in enumerate(smiles):
                 try:
-                    can, sel = canonical_and_selfies(smi)
+                    st = self.standardized(smi)
+                    notes[i] = st.note
+                    can, sel = canonical_and_selfies(st.smiles or smi)
                     rows.append(self.vocab.encode_selfies(sel, smiles=smi))
                     ok[i], canon[i], selfies[i] = True, can, sel
                 except (InvalidSmilesError, VocabularyError) as exc:
-                    errors[i] = str(exc)
-        return self.vocab.pad(rows), ok, errors, canon, selfies
+                    errors[i] = str(exc) + (f" (after standardization: {notes[i]})"
+                                            if notes[i] else "")
+        return Tokenized(self.vocab.pad(rows), ok, errors, canon, selfies, notes)
+
+    def knows(self, z: np.ndarray, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """How well the model knows encoded molecules: whether the greedy decode of each mean
+        latent gives the molecule back (``reconstructs``), and its ``domain`` score (the share of
+        training molecules whose latent is less probable; below
+        :data:`molvae.prior.DOMAIN_THRESHOLD` the molecule is outside what the model knows)."""
+        if len(z) == 0:
+            return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.float32)
+        decoded = self.decode_latents(np.asarray(z, dtype=np.float32))
+        back = np.array([smi == s for (_, smi), s in zip(decoded, smiles, strict=True)])
+        return back, self.knows_domain(z)
 
     @torch.no_grad()
     def encode_latents(self, smiles: Sequence[str], *, stochastic: bool = False,
@@ -155,6 +200,29 @@ class TrainedModel:
         z = torch.cat(out).float().cpu().numpy() if out else np.zeros((0, self.latent_dim),
                                                                        np.float32)
         return EncodeResult(z=z, ok=ok, errors=errors)
+
+    def warn_unfamiliar(self, smiles: Sequence[str], z: np.ndarray, *,
+                        what: str = "molecule") -> None:
+        """Log a warning for each molecule (encoded as ``z``) that standardization changed or
+        whose latent lies outside the model's domain: what is built on it (analogs, a walk, a
+        search) starts from a molecule the model knows little about."""
+        domain = self.knows_domain(z)
+        for smi, score in zip(smiles, domain, strict=True):
+            note = self.standardized(smi).note
+            if note:
+                log.warning("%s %s standardized before encoding: %s", what, smi, note)
+            if score < DOMAIN_THRESHOLD:
+                log.warning(
+                    "%s %s is outside the model's domain (domain score %.4f < %g: its latent "
+                    "is less typical than that of %.1f%% of the training molecules); proposals "
+                    "built on it are extrapolations", what, smi, score, DOMAIN_THRESHOLD,
+                    100 * (1 - score))
+
+    def knows_domain(self, z: np.ndarray) -> np.ndarray:
+        """Domain scores (N,) of latents (see :meth:`knows`)."""
+        with torch.no_grad():
+            zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
+            return self.network.domain(zt).cpu().numpy()
 
     # --- latents -> molecules ------------------------------------------------------------------
     @torch.no_grad()
@@ -235,16 +303,29 @@ class TrainedModel:
     # --- the table verbs ------------------------------------------------------------------------
     def encode(self, smiles: Sequence[str], *, stochastic: bool = False,
                seed: int | None = None, properties: bool = True) -> pd.DataFrame:
-        """Latents of molecules as a table: one row per input (``input``, canonical ``smiles``,
-        ``selfies``, ``state``, ``reason``), the latent in columns ``z0``.. (empty for a molecule
-        the model cannot encode, whose reason is given), then the properties."""
+        """Latents of molecules as a table: one row per input (``input``, canonical ``smiles``
+        of what was encoded, ``selfies``, ``state``, ``reason``), what standardization changed
+        (``standardized``), whether the model gives the molecule back (``reconstructs``) and how
+        typical it is of the training chemistry (``domain``, see :meth:`knows`), the latent in
+        columns ``z0``.. (empty for a molecule the model cannot encode, whose reason is given),
+        then the properties."""
         smiles = list(smiles)
-        tokens, ok, errors, canon, selfies = self._tokenize(smiles)
-        enc = self._encode_tokens(tokens, ok, errors, stochastic=stochastic, seed=seed,
+        t = self._tokenize(smiles)
+        canon, selfies = t.canon, t.selfies
+        enc = self._encode_tokens(t.tokens, t.ok, t.errors, stochastic=stochastic, seed=seed,
                                   batch_size=4096)
+        mean = enc.z if not stochastic else self._encode_tokens(
+            t.tokens, t.ok, t.errors, stochastic=False, seed=None, batch_size=4096).z
+        back, domain = self.knows(mean, [c for c in canon if c is not None])
         z = np.full((len(smiles), self.latent_dim), np.nan, dtype=np.float32)
         z[enc.ok] = enc.z
-        columns = {"input": smiles, **{f"z{i}": z[:, i] for i in range(self.latent_dim)}}
+        reconstructs = pd.array([pd.NA] * len(smiles), dtype="boolean")
+        reconstructs[enc.ok] = back
+        known = np.full(len(smiles), np.nan, dtype=np.float32)
+        known[enc.ok] = domain
+        columns = {"input": smiles, "standardized": t.notes, "reconstructs": reconstructs,
+                   "domain": np.round(known, 4),
+                   **{f"z{i}": z[:, i] for i in range(self.latent_dim)}}
         return proposal_table(canon, selfies, columns=columns, reasons=[
             enc.errors.get(i) for i in range(len(smiles))], model=self, properties=properties,
             duplicates=False)
@@ -341,8 +422,9 @@ def latents_of(z: np.ndarray | pd.DataFrame, dim: int) -> np.ndarray:
 
 
 def load_model(path: str | Path | None = None, *, device: str = "cpu",
-               precision: str = "auto") -> TrainedModel:
+               precision: str = "auto", standardize: bool = True) -> TrainedModel:
     """Load a model file (default: the one shipped with molvae); never executes code from it.
+    ``standardize=False`` encodes molecules exactly as given (see :mod:`molvae.standardize`).
 
     Raises:
         CheckpointError: the file is missing, corrupt or not a molvae model.
@@ -351,4 +433,5 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
     network, meta = load_model_file(path, device=device)
     log.info("loaded model %s (latent %d, %d symbols)", path, network.cfg.latent_dim,
              len(meta.vocab))
-    return TrainedModel(network, meta, path=path, device=device, precision=precision)
+    return TrainedModel(network, meta, path=path, device=device, precision=precision,
+                        standardize=standardize)

@@ -153,6 +153,19 @@ class Vocabulary:
         ids.append(EOS_ID)
         return np.asarray(ids, dtype=np.uint8 if len(self) < 256 else np.int32)
 
+    def missing_symbols(self, selfies: str) -> list[str]:
+        """The distinct symbols of a SELFIES string outside the alphabet, in order of appearance.
+
+        >>> Vocabulary.build(["[C]"], max_len=4).missing_symbols("[C][O][C][O]")
+        ['[O]']
+        """
+        out: list[str] = []
+        for symbol in sf.split_selfies(selfies):
+            idx = self._index.get(symbol)  # type: ignore[attr-defined]
+            if (idx is None or idx < len(SPECIAL_TOKENS)) and symbol not in out:
+                out.append(symbol)
+        return out
+
     def encode_smiles(self, smiles: str) -> np.ndarray:
         """Token ids of a SMILES string (canonicalized first).
 

@@ -11,6 +11,11 @@ OUT = typer.Option(None, "--out", "-o", help="Output file (default: CSV on stdou
 FORMAT = typer.Option("csv", "--format", "-f", help="csv | sdf")
 IMAGE = typer.Option(None, "--image", help="Also draw the molecules: a .png or .svg grid.")
 MODEL = typer.Option(None, "--model", "-m", help="Model file (default: the shipped model).")
+STANDARDIZE = typer.Option(
+    True, "--standardize/--no-standardize",
+    help="Standardize input molecules before encoding (largest organic fragment; charges, "
+         "stereo and isotopes the model has no symbol for dropped), reporting each change; "
+         "--no-standardize encodes them as given or fails.")
 NO_PROPERTIES = typer.Option(False, "--no-properties",
                              help="Leave out the property columns (faster for huge outputs).")
 
@@ -44,10 +49,11 @@ def summary(table: pd.DataFrame) -> str:
     return f"{len(table)} rows: {', '.join(parts) or 'none'}"
 
 
-def load(model: Path | None, precision: str = "auto"):  # noqa: ANN201 - a TrainedModel
+def load(model: Path | None, precision: str = "auto",  # noqa: ANN201 - a TrainedModel
+         standardize: bool = True):
     from molvae.errors import MolVAEError
     from molvae.trained import load_model
 
     if precision not in ("auto", "fp32", "bf16"):
         raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
-    return load_model(model, precision=precision)
+    return load_model(model, precision=precision, standardize=standardize)

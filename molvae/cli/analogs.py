@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, emit, load
+from molvae.cli._output import (
+    FORMAT,
+    IMAGE,
+    MODEL,
+    NO_PROPERTIES,
+    OUT,
+    STANDARDIZE,
+    check,
+    emit,
+    load,
+)
 
 
 @app.command()
@@ -20,6 +30,7 @@ def analogs(
     fmt: str = FORMAT,
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
+    standardize: bool = STANDARDIZE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Analogs of a lead, most similar first (Tanimoto, Morgan radius 2)."""
@@ -29,7 +40,7 @@ def analogs(
     if n <= 0:
         raise MolVAEError(f"-n must be a positive number of analogs, got {n}")
     check(out, fmt, image)
-    m = load(model)
+    m = load(model, standardize=standardize)
     table = find_analogs(m, smiles, n, radius=radius, seed=seed, properties=not no_properties)
     if len(table) < n:
         typer.echo(f"found {len(table)} distinct analogs of {n} in "

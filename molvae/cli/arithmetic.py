@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, emit, load
+from molvae.cli._output import (
+    FORMAT,
+    IMAGE,
+    MODEL,
+    NO_PROPERTIES,
+    OUT,
+    STANDARDIZE,
+    check,
+    emit,
+    load,
+)
 
 
 @app.command()
@@ -22,12 +32,14 @@ def arithmetic(
     fmt: str = FORMAT,
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
+    standardize: bool = STANDARDIZE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Decode z(A) - z(B) + z(C) and its neighbours."""
     from molvae.explore import analogy
 
     check(out, fmt, image)
-    table = analogy(load(model), a, b, c, n=n, radius=radius, seed=seed,
+    m = load(model, standardize=standardize)
+    table = analogy(m, a, b, c, n=n, radius=radius, seed=seed,
                     properties=not no_properties)
     emit(table, out, fmt, image)

@@ -8,7 +8,17 @@ import numpy as np
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, emit, load
+from molvae.cli._output import (
+    FORMAT,
+    IMAGE,
+    MODEL,
+    NO_PROPERTIES,
+    OUT,
+    STANDARDIZE,
+    check,
+    emit,
+    load,
+)
 
 
 @app.command()
@@ -22,6 +32,7 @@ def encode(
                                     help="Sample z ~ q(z|x) instead of the mean."),
     seed: int | None = typer.Option(None, help="Seed for --stochastic."),
     model: Path | None = MODEL,
+    standardize: bool = STANDARDIZE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Latent vectors of a SMILES file; a molecule the model cannot encode is kept as a
@@ -40,7 +51,7 @@ def encode(
     rows, smiles = (tuple(x) for x in zip(*pairs, strict=True)) if pairs else ((), ())
     if not smiles:
         raise MolVAEError(f"{data}: no molecules to encode")
-    m = load(model)
+    m = load(model, standardize=standardize)
     table = m.encode(list(smiles), stochastic=stochastic, seed=seed,
                      properties=not no_properties)
     table.insert(0, "row", list(rows))

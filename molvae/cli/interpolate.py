@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, emit, load
+from molvae.cli._output import (
+    FORMAT,
+    IMAGE,
+    MODEL,
+    NO_PROPERTIES,
+    OUT,
+    STANDARDIZE,
+    check,
+    emit,
+    load,
+)
 
 
 @app.command()
@@ -20,11 +30,13 @@ def interpolate(
     fmt: str = FORMAT,
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
+    standardize: bool = STANDARDIZE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Each distinct molecule on the path from A to B once, in order."""
     from molvae.explore import interpolate as path
 
     check(out, fmt, image)
-    table = path(load(model), a, b, steps, method=method, properties=not no_properties)
+    table = path(load(model, standardize=standardize), a, b, steps, method=method,
+                 properties=not no_properties)
     emit(table, out, fmt, image)

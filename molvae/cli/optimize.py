@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import MODEL
+from molvae.cli._output import MODEL, STANDARDIZE
 
 
 @app.command()
@@ -33,6 +33,7 @@ def optimize(
         None, "--batch-size", help="Latent points decoded and scored together."
     ),
     model: Path | None = MODEL,
+    standardize: bool = STANDARDIZE,
     worker: str | None = typer.Option(
         None, "--worker", help="This worker's name, distinct per worker (default: host:pid)."
     ),
@@ -68,7 +69,7 @@ def optimize(
     try:
         table = run_optimization(
             resolved, model=model, out=run_dir, storage=storage, study=study, worker=worker,
-            progress=progress,
+            progress=progress, standardize=standardize,
         )
     except (KeyboardInterrupt, ScoringStopped) as stop:  # outputs written on the way out
         why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped: {stop}"

@@ -7,7 +7,17 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, emit, load
+from molvae.cli._output import (
+    FORMAT,
+    IMAGE,
+    MODEL,
+    NO_PROPERTIES,
+    OUT,
+    STANDARDIZE,
+    check,
+    emit,
+    load,
+)
 
 
 @app.command()
@@ -26,13 +36,15 @@ def walk(
     fmt: str = FORMAT,
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
+    standardize: bool = STANDARDIZE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Decode K steps along a property direction and report each step's properties."""
     from molvae.explore import walk as property_walk
 
     check(out, fmt, image)
-    table = property_walk(load(model), smiles, prop, steps=steps, step_size=step_size,
+    m = load(model, standardize=standardize)
+    table = property_walk(m, smiles, prop, steps=steps, step_size=step_size,
                           decrease=decrease, direction=direction, seed=seed,
                           properties=not no_properties)
     emit(table, out, fmt, image)

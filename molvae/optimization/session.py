@@ -245,6 +245,7 @@ def optimize(
     refresh_seconds: float = REFRESH_SECONDS,
     box: float = PRIOR_BOX,
     allow_python: bool = False,
+    standardize: bool | None = None,
 ) -> pd.DataFrame:
     """Search the model's latent space for molecules that score well; the results table.
 
@@ -269,6 +270,8 @@ def optimize(
         box: half-width of the prior search box, in prior standard deviations.
         allow_python: let a campaign file's ``python`` components import and run the modules
             they name (molvae's own are always allowed).
+        standardize: standardize seed molecules before encoding (``molvae.standardize``);
+            default: what the model was loaded with (on for a file or the shipped model).
 
     Returns:
         Every molecule scored in the study, once, best first: ``rank``, ``smiles``, ``score``,
@@ -296,7 +299,9 @@ def optimize(
     if model is None or isinstance(model, str | os.PathLike):
         from molvae.trained import load_model
 
-        model = load_model(model)
+        model = load_model(model, standardize=standardize is not False)
+    elif standardize is not None:
+        model.standardize = standardize
     timer_start = time.perf_counter()
 
     space = model_space(model, box)
@@ -309,8 +314,9 @@ def optimize(
                 f"{campaign.source}: none of the seed molecules can be encoded by this model: "
                 + "; ".join(enc.errors.values())
             )
-        _warn_unreconstructed(model, [s for s, ok in zip(campaign.seeds, enc.ok, strict=True)
-                                      if ok], enc.z)
+        encoded = [s for s, ok in zip(campaign.seeds, enc.ok, strict=True) if ok]
+        _warn_unreconstructed(model, encoded, enc.z)
+        model.warn_unfamiliar(encoded, enc.z, what="seed")
         if campaign.trust_region is not None:
             space = SearchSpace.trust_region(
                 space.mean, space.std, enc.z, campaign.trust_region, box
@@ -385,7 +391,7 @@ def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:
     missed = [
         (seed, decoded)
         for seed, (_, decoded) in zip(seeds, model.decode_latents(z), strict=True)
-        if decoded is None or decoded != canonical_smiles(seed)
+        if decoded is None or decoded != canonical_smiles(model.standardized(seed).smiles)
     ]
     for seed, decoded in missed[:3]:
         similarity = tanimoto_to(seed, [decoded])[0] if decoded else float("nan")

@@ -1,0 +1,173 @@
+"""The sampling distribution of a model: a diagonal Gaussian mixture fitted to where the encoder
+puts training molecules, and the domain score read off its density.
+
+Why a fitted mixture and not N(0, I): a low-KL VAE reconstructs well because its posterior is
+narrow and uneven, so the aggregate posterior q(z) fills a few lumpy regions of the latent space.
+Samples from N(0, I), or from one Gaussian fitted to q(z), land between those regions, where the
+decoder never learned anything and writes rings of 9 atoms and polyene chains. A mixture fitted to
+samples of q(z) (ex-post density estimation, Ghosh et al. 2020) puts its mass where molecules
+are. The same density says how typical a molecule's latent is: :func:`domain_score` ranks it
+among the training molecules' own latents.
+
+>>> import torch
+>>> z = torch.cat([torch.randn(500, 2) - 4, torch.randn(500, 2) + 4])
+>>> mix = fit_mixture(z, 2, seed=0)
+>>> sorted(round(float(m), 0) for m in mix.means[:, 0])
+[-4.0, 4.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+#: Probability levels at which a model stores the quantiles of its training molecules' log
+#: densities: fine in the low tail, where the domain threshold sits.
+DOMAIN_LEVELS: tuple[float, ...] = (
+    *(i / 1000 for i in range(0, 20)),  # 0.000 .. 0.019
+    *(i / 100 for i in range(2, 10)),  # 0.02 .. 0.09
+    *(i / 20 for i in range(2, 21)),  # 0.10 .. 1.00
+)
+
+#: Below this domain score a molecule is less typical of the model's training chemistry than
+#: 99% of the training molecules themselves: commands warn before building on it.
+DOMAIN_THRESHOLD = 0.01
+
+
+@dataclass(frozen=True)
+class GaussianMixture:
+    """Weights (K,), means (K, Z) and standard deviations (K, Z) of a diagonal mixture."""
+
+    weights: torch.Tensor
+    means: torch.Tensor
+    stds: torch.Tensor
+
+    def log_density(self, z: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
+        """log p(z) (N,) of latents (N, Z), in float64 for a stable log-sum-exp."""
+        out = [_log_density(z[i:i + batch_size], self) for i in range(0, len(z), batch_size)]
+        return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` latents (n, Z), drawn with ``generator``."""
+        dev = self.means.device
+        comp = torch.multinomial(self.weights.float(), n, replacement=True, generator=generator)
+        eps = torch.randn(n, self.means.shape[1], generator=generator, device=dev)
+        return self.means[comp] + self.stds[comp] * eps
+
+
+def _log_density(z: torch.Tensor, mix: GaussianMixture) -> torch.Tensor:
+    """Per-component log-likelihoods (N, K) summed over components with the weights."""
+    return torch.logsumexp(_component_log_likelihood(z, mix), dim=1)
+
+
+def _component_log_likelihood(z: torch.Tensor, mix: GaussianMixture) -> torch.Tensor:
+    z = z.double()[:, None, :]  # (N, 1, Z)
+    means, stds = mix.means.double()[None], mix.stds.double()[None]  # (1, K, Z)
+    per_dim = -0.5 * ((z - means) / stds) ** 2 - torch.log(stds) - 0.5 * math.log(2 * math.pi)
+    return per_dim.sum(-1) + torch.log(mix.weights.double().clamp_min(1e-300))[None]
+
+
+def fit_mixture(z: torch.Tensor, k: int, *, iterations: int = 100, seed: int = 0,
+                min_std: float = 1e-3, tol: float = 1e-6) -> GaussianMixture:
+    """A K-component diagonal Gaussian mixture fitted to ``z`` (N, Z) by EM.
+
+    Starts from K points drawn at random (seeded) with the data's overall spread; a component
+    that loses all its points restarts at a random point, so K components are always in use.
+    ``min_std`` keeps a component from shrinking onto a single molecule.
+    """
+    z = z.double()
+    n = len(z)
+    if n < k:
+        raise ValueError(f"cannot fit {k} mixture components to {n} points")
+    gen = torch.Generator().manual_seed(seed)
+    overall = z.std(0).clamp_min(min_std)
+    means = z[torch.randperm(n, generator=gen)[:k]].clone()
+    stds = overall.expand(k, -1).clone()
+    weights = torch.full((k,), 1.0 / k, dtype=torch.float64)
+    previous = -math.inf
+    for _ in range(iterations):
+        mix = GaussianMixture(weights, means, stds)
+        ll = _component_log_likelihood(z, mix)  # (N, K)
+        total = torch.logsumexp(ll, dim=1)
+        resp = torch.exp(ll - total[:, None])  # (N, K)
+        mass = resp.sum(0)  # (K,)
+        dead = mass < 1e-8 * n
+        mass = mass.clamp_min(1e-12)
+        means = (resp.T @ z) / mass[:, None]
+        var = (resp.T @ z**2) / mass[:, None] - means**2
+        stds = var.clamp_min(min_std**2).sqrt()
+        weights = mass / mass.sum()
+        if dead.any():  # restart empty components at random points
+            idx = torch.randint(n, (int(dead.sum()),), generator=gen)
+            means[dead], stds[dead] = z[idx], overall
+            weights = torch.where(dead, torch.full_like(weights, 1.0 / k), weights)
+            weights = weights / weights.sum()
+        mean_ll = float(total.mean())
+        if abs(mean_ll - previous) < tol * max(1.0, abs(mean_ll)):
+            break
+        previous = mean_ll
+    return GaussianMixture(weights.float(), means.float(), stds.float())
+
+
+def domain_quantiles(log_density: torch.Tensor) -> torch.Tensor:
+    """Quantiles at :data:`DOMAIN_LEVELS` of reference log densities (the training molecules')."""
+    levels = torch.tensor(DOMAIN_LEVELS, dtype=torch.float64)
+    return torch.quantile(log_density.double(), levels).float()
+
+
+def domain_score(log_density: torch.Tensor, quantiles: torch.Tensor) -> torch.Tensor:
+    """The share of reference molecules whose log density is lower: 0 for a latent less typical
+    than any training molecule's, 1 for one more typical than all (interpolated between the
+    stored quantiles)."""
+    x = log_density.double()
+    q = quantiles.double()
+    levels = torch.tensor(DOMAIN_LEVELS, dtype=torch.float64)
+    idx = torch.searchsorted(q, x.contiguous()).clamp(1, len(q) - 1)
+    lo, hi = q[idx - 1], q[idx]
+    frac = ((x - lo) / (hi - lo).clamp_min(1e-12)).clamp(0, 1)
+    score = levels[idx - 1] + frac * (levels[idx] - levels[idx - 1])
+    return torch.where(x <= q[0], 0.0, torch.where(x >= q[-1], 1.0, score)).float()
+
+
+def gaussian_domain_quantiles(std: torch.Tensor) -> torch.Tensor:
+    """:func:`domain_quantiles` of a single Gaussian's own samples, from the chi-square law of
+    their squared whitened norm: how a model file of format 1, which stores no calibration,
+    gets a domain score."""
+    dim = std.numel()
+    const = -torch.log(std.double()).sum() - 0.5 * dim * math.log(2 * math.pi)
+    # log density at level p is const - chi2_{dim}.ppf(1 - p) / 2
+    out = []
+    for p in DOMAIN_LEVELS:
+        if p <= 0.0:
+            out.append(const - 0.5 * _chi2_ppf(1 - 1e-9, dim))
+        elif p >= 1.0:
+            out.append(const)
+        else:
+            out.append(const - 0.5 * _chi2_ppf(1 - p, dim))
+    return torch.stack([torch.as_tensor(v, dtype=torch.float64) for v in out]).float()
+
+
+def _chi2_ppf(p: float, dim: int) -> float:
+    """The p-quantile of the chi-square law with ``dim`` degrees of freedom (bisection)."""
+    lo, hi = 0.0, float(dim) + 40.0 * math.sqrt(2.0 * dim) + 100.0
+    half = torch.tensor(dim / 2.0, dtype=torch.float64)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if float(torch.special.gammainc(half, torch.tensor(mid / 2.0, dtype=torch.float64))) < p:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+__all__ = [
+    "DOMAIN_LEVELS",
+    "DOMAIN_THRESHOLD",
+    "GaussianMixture",
+    "domain_quantiles",
+    "domain_score",
+    "fit_mixture",
+    "gaussian_domain_quantiles",
+]
