@@ -6,7 +6,7 @@ Steps, in order, each only when needed:
 
 1. metals disconnected and the largest organic fragment kept (counter-ions, solvents dropped);
    a kept fragment left charged by its counter-ion is neutralized;
-2. functional groups normalized (``N(=O)=O`` -> ``[N+](=O)[O-]``: the form the model knows);
+2. functional groups normalized, when the normal form has symbols the input lacks;
 3. charges the model has no symbol for neutralized;
 4. double-bond stereo, then stereocentres, then isotope labels the model has no symbol for
    dropped.
@@ -64,7 +64,6 @@ def standardize(smiles: str, missing: MissingSymbols | None = None) -> Standardi
             return Standardized(smiles, None)
         changes: list[str] = []
         mol = _largest_fragment(mol, changes)
-        mol = _normalized(mol, changes)
         if missing is not None:
             mol = _fit_alphabet(mol, missing, changes)
         return Standardized(smiles, Chem.MolToSmiles(mol), tuple(changes))
@@ -86,10 +85,15 @@ def _largest_fragment(mol: Chem.Mol, changes: list[str]) -> Chem.Mol:
     return kept
 
 
-def _normalized(mol: Chem.Mol, changes: list[str]) -> Chem.Mol:
+def _normalized(mol: Chem.Mol, missing: MissingSymbols, changes: list[str]) -> Chem.Mol:
+    """RDKit's normal forms of functional groups, where they are what the model knows (its
+    sulfoxides are charge-separated, which a model trained on ``S=O`` has no symbol for)."""
     out = rdMolStandardize.Normalize(mol)
-    if Chem.MolToSmiles(out) != Chem.MolToSmiles(mol):
-        changes.append("normalized functional groups")
+    if Chem.MolToSmiles(out) == Chem.MolToSmiles(mol):
+        return mol
+    if len(_missing(out, missing)) >= len(_missing(mol, missing)):
+        return mol
+    changes.append("normalized functional groups")
     return out
 
 
@@ -102,6 +106,8 @@ def _neutralized(mol: Chem.Mol, changes: list[str]) -> Chem.Mol:
 
 def _fit_alphabet(mol: Chem.Mol, missing: MissingSymbols, changes: list[str]) -> Chem.Mol:
     """Drop, one kind at a time, what the alphabet has no symbol for."""
+    if _missing(mol, missing):
+        mol = _normalized(mol, missing, changes)
     steps = (
         (lambda s: "+" in s or "-1" in s or "-2" in s, _neutralized),
         (lambda s: "/" in s or "\\" in s, _without_bond_stereo),
