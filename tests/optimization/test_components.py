@@ -42,7 +42,9 @@ class TestDescriptor(ComponentConformance):
 
 
 @pytest.fixture(params=[{}, {"radius": 3, "bits": 0, "counts": True},
-                        {"features": True, "bits": 0, "counts": True}, {"combine": "mean"}])
+                        {"features": True, "bits": 0, "counts": True}, {"combine": "mean"},
+                        *({"fingerprint": name} for name in ("ecfp4", "ecfp6", "fcfp4",
+                                                             "fcfp6", "ap", "phco"))])
 def similarity(request):
     return Similarity(("c1ccccc1O", "CCO"), **request.param)
 

@@ -31,13 +31,14 @@ from molvae.optimization.components.descriptor import DESCRIPTORS, Descriptor
 from molvae.optimization.components.head import Head
 from molvae.optimization.components.isomer import Isomer, parse_formula
 from molvae.optimization.components.python import PythonFunction
-from molvae.optimization.components.similarity import Similarity
+from molvae.optimization.components.similarity import FINGERPRINTS, Similarity
 from molvae.optimization.components.substructure import Substructure
 from molvae.optimization.parameters import check_keys, parameters, plain_parameters
 
 __all__ = [
     "DESCRIPTORS",
     "ENTRY_POINT_GROUP",
+    "FINGERPRINTS",
     "Alerts",
     "Batch",
     "ComponentKind",
