@@ -39,6 +39,9 @@ from molvae.optimization.objective import Component, Filter, Objective, ParetoTa
 from molvae.optimization.outputs import pareto_front, select_top, study_results
 from molvae.optimization.presets import (
     celecoxib_rediscovery,
+    deco_hop,
+    fexofenadine_mpo,
+    median1,
     osimertinib_mpo,
     penalized_logp,
     qed_objective,
@@ -72,9 +75,12 @@ __all__ = [
     "StorageError",
     "Substructure",
     "celecoxib_rediscovery",
+    "deco_hop",
+    "fexofenadine_mpo",
     "load_campaign",
     "loads_campaign",
     "make_sampler",
+    "median1",
     "optimize",
     "osimertinib_mpo",
     "pareto_front",

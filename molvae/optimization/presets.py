@@ -10,14 +10,22 @@ import math
 from collections.abc import Sequence
 
 from molvae import chem
-from molvae.optimization.components import Descriptor, Similarity, parse
+from molvae.optimization.components import Descriptor, Similarity, Substructure, parse
 from molvae.optimization.objective import Component, Objective
 from molvae.optimization.transforms import Clamp, Gaussian
 
 __all__ = [
+    "CAMPHOR",
     "CELECOXIB",
+    "DECO_HOP",
+    "DECO_HOP_SMARTS",
+    "FEXOFENADINE",
+    "MENTHOL",
     "OSIMERTINIB",
     "celecoxib_rediscovery",
+    "deco_hop",
+    "fexofenadine_mpo",
+    "median1",
     "osimertinib_mpo",
     "penalized_logp",
     "qed_objective",
@@ -58,9 +66,21 @@ def penalized_logp(smiles: Sequence[str]) -> list[float]:
     return out
 
 
-#: Osimertinib and celecoxib as GuacaMol gives them (``guacamol/standard_benchmarks.py``).
+#: The molecules of GuacaMol's tasks as it gives them (``guacamol/standard_benchmarks.py``).
 OSIMERTINIB = "COc1cc(N(C)CCN(C)C)c(NC(=O)C=C)cc1Nc2nccc(n2)c3cn(C)c4ccccc34"
 CELECOXIB = "CC1=CC=C(C=C1)C1=CC(=NN1C1=CC=C(C=C1)S(N)(=O)=O)C(F)(F)F"
+CAMPHOR = "CC1(C)C2CCC1(C)C(=O)C2"
+MENTHOL = "CC(C)C1CCC(C)CC1O"
+FEXOFENADINE = "CC(C)(C(=O)O)c1ccc(cc1)C(O)CCCN2CCC(CC2)C(O)(c3ccccc3)c4ccccc4"
+#: Deco hop's reference: a quinazoline kinase inhibitor whose decorations are to be changed.
+DECO_HOP = "CCCOc1cc2ncnc(Nc3ccc4ncsc4c3)c2cc1S(=O)(=O)C(C)(C)C"
+#: Deco hop's SMARTS, as GuacaMol states them: two decorations to lose (a sulfone on carbon,
+#: the benzothiazol-6-yl amine) and the scaffold to keep (the 4-amino-7-oxyquinazoline).
+DECO_HOP_SMARTS = {
+    "sulfone": "CS([#6])(=O)=O",
+    "benzothiazole": "[#7]-c1ccc2ncsc2c1",
+    "scaffold": "[#7]-c1n[c;h1]nc2[c;h1]c(-[#8])[c;h0][c;h1]c12",
+}
 
 
 def qed_objective() -> Objective:
@@ -100,3 +120,72 @@ def celecoxib_rediscovery() -> Objective:
     """
     ecfp4 = Similarity((CELECOXIB,), radius=2, bits=0, counts=True)
     return Objective(components=(Component("similarity", ecfp4, Clamp(low=0.0, high=1.0)),))
+
+
+def median1() -> Objective:
+    """GuacaMol's Median molecules 1: a molecule between camphor and menthol, the geometric
+    mean of its Tanimoto similarities to the two on ECFP4 (GuacaMol's ``ECFP4`` is RDKit's
+    ``GetMorganFingerprint(mol, 2)``: Morgan radius 2, unfolded counts, Tanimoto on counts; see
+    :mod:`molvae.optimization.components.similarity`). Neither scores 1: their similarity
+    to each other is 0.16, so each scores sqrt(1 * 0.16) = 0.4.
+
+    >>> median1()([CAMPHOR, MENTHOL]).round(6).tolist()
+    [0.4, 0.4]
+    """
+    return Objective(
+        components=(
+            Component("similarity_camphor", Similarity((CAMPHOR,), fingerprint="ecfp4")),
+            Component("similarity_menthol", Similarity((MENTHOL,), fingerprint="ecfp4")),
+        ),
+        aggregate="geometric",
+    )
+
+
+def fexofenadine_mpo() -> Objective:
+    """GuacaMol's Fexofenadine MPO ("make fexofenadine less greasy"): near fexofenadine on atom
+    pairs (GuacaMol's ``AP``: unfolded counts, distances 1-10; linear up to 0.8, then 1: its
+    ``ClippedScoreModifier(upper_x=0.8)``), TPSA of at least 90 (``MaxGaussianModifier(mu=90,
+    sigma=10)``: 1 from 90 up) and logP of at most 4 (``MinGaussianModifier(mu=4, sigma=1)``: 1
+    up to 4), geometric mean. Fexofenadine itself scores about 0.60: its similarity is 1, but
+    its TPSA (81.0) is below 90 (0.67) and its logP (5.51) above 4 (0.32).
+
+    The sigmas are those of GuacaMol's code (and of TDC's oracle, which PMO scores with); the
+    paper's table lists other widths.
+
+    >>> round(float(fexofenadine_mpo()([FEXOFENADINE])[0]), 3)
+    0.597
+    """
+    ap = Similarity((FEXOFENADINE,), fingerprint="ap")
+    return Objective(
+        components=(
+            Component("similarity_ap", ap, Clamp(low=0.0, high=0.8)),
+            Component("tpsa", Descriptor("tpsa"), Gaussian(mu=90.0, sigma=10.0, plateau="above")),
+            Component("logp", Descriptor("logp"), Gaussian(mu=4.0, sigma=1.0, plateau="below")),
+        ),
+        aggregate="geometric",
+    )
+
+
+def deco_hop() -> Objective:
+    """GuacaMol's Deco hop: keep the scaffold of :data:`DECO_HOP` and its pharmacophores but
+    change its decorations. The arithmetic mean of four terms: Tanimoto similarity to it on the
+    2-D pharmacophore fingerprint (GuacaMol's ``PHCO``, RDKit's Gobbi_Pharm2D; linear up to
+    0.85, then 1), the absence of each decoration and the presence of the scaffold
+    (:data:`DECO_HOP_SMARTS`, 1 or 0 each). The reference scores 0.5: pharmacophores and
+    scaffold (1 + 1), but both decorations (0 + 0).
+
+    >>> float(deco_hop()([DECO_HOP])[0])
+    0.5
+    """
+    phco = Similarity((DECO_HOP,), fingerprint="phco")
+    smarts = DECO_HOP_SMARTS
+    return Objective(
+        components=(
+            Component("similarity_phco", phco, Clamp(low=0.0, high=0.85)),
+            Component("no_sulfone", Substructure((smarts["sulfone"],), mode="forbidden")),
+            Component("no_benzothiazole", Substructure((smarts["benzothiazole"],),
+                                                       mode="forbidden")),
+            Component("scaffold", Substructure((smarts["scaffold"],), mode="required")),
+        ),
+        aggregate="arithmetic",
+    )

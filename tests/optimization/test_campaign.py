@@ -67,6 +67,9 @@ def test_the_shipped_campaigns_are_there():
         "qed_vs_sa_pareto.toml",
         "custom_python.toml",
         "celecoxib_rediscovery.toml",
+        "median1.toml",
+        "fexofenadine_mpo.toml",
+        "deco_hop.toml",
     } <= names
     assert not list(OPTIMIZE.glob("*.py")), "optimize/ holds no Python"
 
