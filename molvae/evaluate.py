@@ -1,8 +1,10 @@
 """Quality of a trained model on a test set: reconstruction, prior sampling, property heads.
 
 Definitions (as in MOSES / JT-VAE):
-- reconstruction: greedy decode of the posterior mean; canonical SMILES must match exactly;
-  molecules the model cannot encode count as failures and are reported separately;
+- reconstruction: greedy decode of the posterior mean; canonical SMILES (stereo included) must
+  match exactly the molecule encoded (after standardization, which is counted: a salt is
+  encoded as its parent); molecules the model cannot encode count as failures and are reported
+  separately; the share outside the model's domain (``molvae.prior.DOMAIN_THRESHOLD``) too;
 - validity: valid molecules among the prior samples (drawn from the model's sampling distribution,
   see ``model.py``); unique@k: distinct among the first k valid;
 - novelty: valid unique samples not in the training set; IntDiv1: 1 - mean pairwise Tanimoto
@@ -24,6 +26,7 @@ from rdkit.Chem import rdFingerprintGenerator
 
 from molvae.chem import PROPERTY_NAMES, to_mol
 from molvae.data import compute_properties, prepare
+from molvae.prior import DOMAIN_THRESHOLD
 from molvae.trained import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,8 @@ class Metrics:
     n_reconstruct: int
     reconstruction: float
     unencodable: int
+    standardized: int
+    outside_domain: float
     n_samples: int
     validity: float
     unique: float
@@ -56,6 +61,8 @@ class Metrics:
             (f"reconstruction (greedy, {self.n_reconstruct} molecules)",
              f"{self.reconstruction:.2%}"),
             ("  of which not encodable", str(self.unencodable)),
+            ("  standardized before encoding", str(self.standardized)),
+            ("  outside the model's domain", f"{self.outside_domain:.2%}"),
             (f"validity ({self.n_samples} prior samples)", f"{self.validity:.2%}"),
             (f"unique@{self.n_samples}", f"{self.unique:.2%}"),
             ("novelty vs training set",
@@ -109,10 +116,11 @@ def evaluate(
 
     recon_idx = pick[:n_reconstruct]
     targets = [test.smiles[i] for i in recon_idx]
-    enc = model.encode_latents(targets)
-    decoded = model.decode_latents(enc.z, workers=workers)
-    hits = sum(t == smi for t, (_, smi) in zip(np.array(targets)[enc.ok], decoded, strict=True))
-    reconstruction = hits / max(1, len(targets))
+    known = model.encode(targets, properties=False)
+    encoded = known["state"] != "rejected"
+    reconstruction = float(known["reconstructs"].fillna(False).sum()) / max(1, len(targets))
+    outside = float((known.loc[encoded, "domain"] < DOMAIN_THRESHOLD).mean()) if encoded.any() \
+        else math.nan
 
     # a fixed draw of latents, decoded once: validity, uniqueness and the speed of the whole path
     z = model.sample_latents(n_samples, seed=seed)
@@ -137,7 +145,8 @@ def evaluate(
 
     return Metrics(
         test_file=str(test_file), n_reconstruct=len(targets), reconstruction=reconstruction,
-        unencodable=int((~enc.ok).sum()), n_samples=n_samples, validity=validity,
+        unencodable=int((~encoded).sum()), standardized=int((known["standardized"] != "").sum()),
+        outside_domain=outside, n_samples=n_samples, validity=validity,
         unique=unique, novelty=novelty, int_div1=internal_diversity(valid), r2=r2,
         samples_per_s=samples_per_s, seed=seed,
     )

@@ -266,3 +266,43 @@ def test_checkpoint_missing_and_corrupt(tmp_path: Path) -> None:
     (tmp_path / "rand.pt").write_bytes(random.Random(1).randbytes(512))
     with pytest.raises(CheckpointError):
         load_checkpoint(tmp_path / "rand.pt")
+
+
+def test_a_format_1_file_loads_with_its_gaussian_as_the_sampling_distribution(
+    tmp_path: Path, network: VAE, vocab: Vocabulary
+) -> None:
+    """Files written before the mixture prior (format 1: no ``prior_*``, no domain calibration)
+    still load: they sample from the Gaussian they were fitted with, as before."""
+    from molvae.model import PRIOR_BUFFERS
+
+    network.latent_mean.copy_(torch.tensor([1.0, -1.0, 0.5, 0.0]))
+    network.latent_std.copy_(torch.tensor([0.5, 2.0, 1.0, 1.0]))
+    state = {k: v.contiguous() for k, v in network.state_dict().items() if k not in PRIOR_BUFFERS}
+    header = {"format": FORMAT, "format_version": 1, "config": network.cfg.to_dict(),
+              "vocab": vocab.to_dict(), "info": {}}
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(st_save(state, metadata={"molvae": json.dumps(header)}))
+    loaded, _ = load_model(path)
+    assert loaded.cfg.prior_components == 1
+    assert torch.equal(loaded.prior_means[0], network.latent_mean)
+    assert torch.equal(loaded.prior_stds[0], network.latent_std)
+    z = loaded.sample_latents(20000, torch.Generator().manual_seed(0))
+    assert torch.allclose(z.mean(0), network.latent_mean, atol=0.05)
+    assert torch.allclose(z.std(0), network.latent_std, atol=0.05)
+    assert 0.0 <= float(loaded.domain(z).min()) and float(loaded.domain(z).max()) <= 1.0
+
+
+def test_a_fitted_mixture_round_trips(tmp_path: Path, network: VAE, vocab: Vocabulary) -> None:
+    from molvae.prior import fit_mixture
+
+    g = torch.Generator().manual_seed(0)
+    network.set_prior(fit_mixture(torch.randn(500, 4, generator=g), 3, seed=0))
+    assert network.cfg.prior_components == 3
+    path = tmp_path / "mix.safetensors"
+    save_model(path, network, vocab, {})
+    assert read_model_header(path)["format_version"] == 2
+    loaded, meta = load_model(path)
+    assert meta.config.prior_components == 3
+    assert torch.equal(loaded.prior_means, network.prior_means)
+    assert torch.equal(loaded.sample_latents(8, torch.Generator().manual_seed(1)),
+                       network.sample_latents(8, torch.Generator().manual_seed(1)))

@@ -89,12 +89,15 @@ def test_encode_then_decode(tmp_path: Path, tiny_model_path: Path, lead: str,
     assert code == 0, err
     assert "encoded 1 of 3" in err
     header = _header(latents)
-    assert header[:6] == ["row", "smiles", "selfies", "state", "reason", "input"]
-    assert [f"z{i}" for i in range(8)] == header[6:14]
-    assert header[14:] == PROPERTIES
+    assert header[:9] == ["row", "smiles", "selfies", "state", "reason", "input",
+                          "standardized", "reconstructs", "domain"]
+    assert [f"z{i}" for i in range(8)] == header[9:17]
+    assert header[17:] == PROPERTIES
     rows = _rows(latents)
     assert [r["state"] for r in rows] == ["valid", "rejected", "rejected"]
     assert "Si" in rows[2]["reason"] and rows[2]["z0"] == ""
+    assert rows[0]["reconstructs"] in ("True", "False") and 0 <= float(rows[0]["domain"]) <= 1
+    assert rows[1]["reconstructs"] == rows[1]["domain"] == ""
 
     decoded = tmp_path / "d.csv"
     code, err = _run(["decode", str(latents), "--out", str(decoded), "--model",
@@ -110,6 +113,28 @@ def test_encode_then_decode(tmp_path: Path, tiny_model_path: Path, lead: str,
     assert len(_rows(tmp_path / "z.csv")) == 3  # the SMILES alongside, row for row
     code, err = _run(["decode", str(npy), "--model", str(tiny_model_path)], capsys)
     assert code == 0, err
+
+
+def test_encode_standardizes_a_salt_unless_told_not_to(
+        tmp_path: Path, tiny_model_path: Path, lead: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A hydrochloride is encoded as its parent, the change said in ``standardized`` and the
+    user's text kept in ``input``; ``--no-standardize`` refuses it with the reason."""
+    data = tmp_path / "salt.smi"
+    data.write_text(f"smiles\n{lead}.Cl\n{lead}\n")
+    out = tmp_path / "z.csv"
+    args = ["encode", str(data), "--out", str(out), "--model", str(tiny_model_path),
+            "--no-properties"]
+    assert _run(args, capsys)[0] == 0
+    salt, parent = _rows(out)
+    assert salt["state"] == "valid" and salt["input"] == f"{lead}.Cl"
+    assert salt["standardized"] == "removed fragment Cl"
+    assert salt["smiles"] == parent["smiles"] == Chem.CanonSmiles(lead)
+    assert salt["z0"] == parent["z0"] and parent["standardized"] == ""
+    assert _run([*args, "--no-standardize"], capsys)[0] == 0
+    salt, parent = _rows(out)
+    assert salt["state"] == "rejected" and salt["reason"]
+    assert parent["state"] == "valid"
 
 
 def test_encode_rejects_unknown_output_suffix(tmp_path: Path, tiny_model_path: Path,

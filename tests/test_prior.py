@@ -1,0 +1,65 @@
+"""molvae.prior: the fitted sampling distribution and the domain score read off it."""
+
+from __future__ import annotations
+
+import torch
+
+from molvae.prior import (
+    DOMAIN_LEVELS,
+    domain_quantiles,
+    domain_score,
+    fit_mixture,
+    gaussian_domain_quantiles,
+)
+
+
+def _two_clusters(n: int = 2000, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, 3, generator=g) * 0.3
+    z[: n // 4] += 5.0  # a quarter of the mass far away
+    return z
+
+
+def test_mixture_finds_the_clusters_and_their_weights() -> None:
+    mix = fit_mixture(_two_clusters(), 2, seed=0)
+    order = torch.argsort(mix.means[:, 0])
+    assert torch.allclose(mix.means[order, 0], torch.tensor([0.0, 5.0]), atol=0.1)
+    assert torch.allclose(mix.weights[order], torch.tensor([0.75, 0.25]), atol=0.02)
+    assert torch.allclose(mix.stds, torch.full_like(mix.stds, 0.3), atol=0.05)
+
+
+def test_samples_follow_the_mixture_not_the_gap_between_clusters() -> None:
+    mix = fit_mixture(_two_clusters(), 2, seed=0)
+    s = mix.sample(4000, torch.Generator().manual_seed(1))
+    between = ((s[:, 0] > 1.5) & (s[:, 0] < 3.5)).float().mean()
+    assert between < 0.01  # one Gaussian fitted to the same data puts ~20% there
+    assert abs(float((s[:, 0] > 2.5).float().mean()) - 0.25) < 0.03
+
+
+def test_seeded_fit_and_sampling_are_reproducible() -> None:
+    a, b = fit_mixture(_two_clusters(), 3, seed=4), fit_mixture(_two_clusters(), 3, seed=4)
+    assert torch.equal(a.means, b.means) and torch.equal(a.weights, b.weights)
+    assert torch.equal(a.sample(5, torch.Generator().manual_seed(0)),
+                       b.sample(5, torch.Generator().manual_seed(0)))
+
+
+def test_domain_score_ranks_among_the_reference() -> None:
+    z = _two_clusters()
+    mix = fit_mixture(z, 2, seed=0)
+    q = domain_quantiles(mix.log_density(z))
+    scores = domain_score(mix.log_density(z), q)
+    assert abs(float((scores < 0.01).float().mean()) - 0.01) < 0.005  # calibrated by design
+    far = domain_score(mix.log_density(torch.tensor([[2.5, 0.0, 0.0], [0.0, 0.0, 0.0]])), q)
+    assert far[0] == 0.0 and far[1] > 0.5
+
+
+def test_gaussian_calibration_matches_the_gaussians_own_samples() -> None:
+    std = torch.tensor([0.5, 1.0, 2.0, 1.5])
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(20000, 4, generator=g) * std
+    mix = fit_mixture(z, 1, seed=0)
+    q = gaussian_domain_quantiles(std)
+    assert len(q) == len(DOMAIN_LEVELS)
+    scores = domain_score(mix.log_density(z), q)
+    for level in (0.01, 0.1, 0.5):
+        assert abs(float((scores < level).float().mean()) - level) < 0.01 + 0.05 * level
