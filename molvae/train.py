@@ -62,6 +62,7 @@ class TrainConfig:
     workers: int | None = None  # processes for data preparation (default: all cores)
     property_fraction: float = 1.0  # share of molecules labelled for the property heads
     smiles_column: str | None = None
+    length_buckets: bool = True  # batch molecules of similar length (see epoch_batches)
 
 
 @dataclass
@@ -208,6 +209,7 @@ class Trainer:
         self.training_set = TrainingSet.from_smiles(prepared.smiles) if rank == 0 else None
         self.train_idx, self.val_idx = split_indices(len(encoded.tokens), cfg)
         self.tokens = torch.from_numpy(encoded.tokens)
+        self.lengths = (encoded.tokens != 0).sum(1)  # tokens per molecule, end token included
 
         self.model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
                           VAEConfig(vocab_size=len(self.vocab), max_len=self.vocab.max_len,
@@ -319,7 +321,8 @@ class Trainer:
         state, cfg = self.state, self.cfg
         order = _epoch_order(self.train_idx, cfg.seed, state.epoch)
         order = order[: len(order) // self.world * self.world][self.rank::self.world]
-        batches = [order[i:i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        lengths = self.lengths if cfg.length_buckets else None
+        batches = epoch_batches(order, cfg.batch_size, lengths, [cfg.seed, state.epoch])
         batches = batches[:self.batches_per_epoch]  # the same count on every rank
         bar = tqdm(total=len(batches), initial=state.batch_in_epoch, unit="batch",
                    disable=not progress or self.rank != 0, dynamic_ncols=True,
@@ -419,6 +422,33 @@ def _noise_seed(seed: int, rank: int, step: int) -> int:
 
 def _plain(d: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(d))
+
+
+#: Batches whose molecules are sorted by length together: a window of this many batches.
+BUCKET_BATCHES = 64
+
+
+def epoch_batches(order: np.ndarray, batch_size: int, lengths: np.ndarray | None,
+                  seed: list[int]) -> list[np.ndarray]:
+    """The batches of an epoch, from its shuffled ``order``: consecutive slices, or with
+    ``lengths`` slices of windows of :data:`BUCKET_BATCHES` batches sorted by length, the
+    batches then shuffled (seeded, so resume replays them). The decoder runs to the longest
+    molecule of a batch: on ZINC (37 tokens on average, 72 at most) random batches cost it
+    about 1.7 times what length-sorted ones do, and every molecule is still seen once.
+
+    >>> [b.tolist() for b in epoch_batches(np.arange(6), 2, None, [0])]
+    [[0, 1], [2, 3], [4, 5]]
+    """
+    if lengths is None:
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    window = batch_size * BUCKET_BATCHES
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = order[start:start + window]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    perm = np.random.default_rng([*seed, 1]).permutation(len(batches))
+    return [batches[i] for i in perm]
 
 
 def _epoch_order(train_idx: np.ndarray, seed: int, epoch: int) -> np.ndarray:
