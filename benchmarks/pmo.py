@@ -7,12 +7,15 @@ found, and how soon, within a budget of unique molecules scored (oracle calls).
     python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 --tasks lead_improvement
     python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 --methods molvae+screen \
         --screen 1000 --tasks qed,osimertinib_mpo,celecoxib_rediscovery
+    python benchmarks/pmo.py --budget 10000 --seeds 0 1 2 3 4 --methods molvae,graph-ga \
+        --tasks median1,fexofenadine_mpo,deco_hop,osimertinib_mpo,celecoxib_rediscovery,qed
 
 reproduce the README numbers (2 to 5 minutes per optimizer run on 2 cores; each finished run
 is one JSON file, so an interrupted benchmark resumes where it stopped).
 
-Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo`` and
-``celecoxib_rediscovery`` are PMO oracles (GuacaMol's objectives); ``lead_improvement``
+Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo``,
+``celecoxib_rediscovery``, ``median1``, ``fexofenadine_mpo`` and ``deco_hop`` are PMO oracles
+(GuacaMol's objectives, the same as :mod:`molvae.optimization.presets`); ``lead_improvement``
 (QED of a lead subject to Tanimoto >= 0.4) is not, and has no published reference. Methods:
 
 - ``molvae-<sampler>``: :func:`molvae.optimize` on the campaign, one Optuna sampler;
@@ -21,12 +24,17 @@ Tasks are campaign files in ``optimize/``: ``qed``, ``osimertinib_mpo`` and
   starts from the best of them (a campaign's ``seeds_file`` + ``seeds_sample``);
 - ``prior``: molecules drawn from the model's prior, in order, without any feedback;
 - ``moses``: a seeded random order of the MOSES training set (PMO's "screening" baseline
-  screens ZINC the same way).
+  screens ZINC the same way);
+- ``graph-ga``: Jensen's Graph GA as the ``mol-ga`` package (0.2.1, Tripp) runs it
+  (:func:`run_graph_ga`), on the same oracle (the campaign's objective), budget and seeds. It
+  needs the optional ``bench`` extra (``pip install 'molvae[bench]'``).
 
 Each run scores at most ``--budget`` unique molecules and records, in oracle-call order, the
 mean of the 10 best scores every 100 calls; its ``auc_top10`` (see :func:`auc_top_k`) is PMO's
-headline metric. Results: ``<out>/<task>/<method>/seed<k>.json``, then ``<out>/summary.md``
-and ``<out>/summary.json`` (mean and std over seeds, the published PMO numbers beside them).
+headline metric. It also records the diversity of its 100 best molecules
+(:func:`top_diversity`) and its wall time. Results: ``<out>/<task>/<method>/seed<k>.json``, then
+``<out>/summary.md`` and ``<out>/summary.json`` (mean and std over seeds, the wall-time ratio of
+each molvae method to graph-ga, the published PMO numbers beside them).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import logging
 import shlex
@@ -50,11 +59,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from annotate import hardware
+from rdkit import DataStructs
 
 from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.optimization.campaign import load_campaign
+from molvae.similarity import morgan_fingerprint
 
 log = logging.getLogger("pmo")
 
@@ -64,29 +75,48 @@ TASKS = {
     "qed": ROOT / "optimize" / "qed.toml",
     "osimertinib_mpo": ROOT / "optimize" / "osimertinib_mpo.toml",
     "celecoxib_rediscovery": ROOT / "optimize" / "celecoxib_rediscovery.toml",
+    "median1": ROOT / "optimize" / "median1.toml",
+    "fexofenadine_mpo": ROOT / "optimize" / "fexofenadine_mpo.toml",
+    "deco_hop": ROOT / "optimize" / "deco_hop.toml",
     "lead_improvement": ROOT / "optimize" / "lead_improvement.toml",
 }
-METHODS = ("molvae", "molvae+screen", "prior", "moses")
+#: The tasks that are PMO oracles (with published numbers).
+PMO_TASKS = ("qed", "osimertinib_mpo", "celecoxib_rediscovery", "median1", "fexofenadine_mpo",
+             "deco_hop")
+METHODS = ("molvae", "molvae+screen", "prior", "moses", "graph-ga")
 #: PMO records the top-k curve every FREQ oracle calls.
 FREQ = 100
 
 #: Published AUC top-10 (budget 10,000 oracle calls), by task and method. Source: the PMO
 #: authors' leaderboard, https://github.com/pmo-benchmark/pmo-benchmark.github.io (qed/index.md
-#: at commit 25e0577; osimertinib_mpo/index.md and celecoxib_rediscovery/index.md at commit
-#: 3ce0f4d), which lists the results of Gao et al. 2022 (means over 5 independent runs in the
-#: paper). "Screening" is PMO's random screening of ZINC, the counterpart of our ``moses``.
+#: at commit 25e0577; osimertinib_mpo, celecoxib_rediscovery, median1, fexofenadine_mpo and
+#: deco_hop /index.md at commit 3ce0f4d), which lists the results of Gao et al. 2022 (means over
+#: 5 independent runs in the paper). "Screening" is PMO's random screening of ZINC, the
+#: counterpart of our ``moses``. GenMol (Lee et al. 2025, a discrete-diffusion generator, on
+#: PMO's protocol) is as the issue "Beat Graph GA and REINVENT" quotes it, not read here from the
+#: paper; it gives no QED value.
 PUBLISHED_AUC_TOP10 = {
-    "REINVENT": {"qed": 0.941, "osimertinib_mpo": 0.837, "celecoxib_rediscovery": 0.713},
-    "Graph GA": {"qed": 0.940, "osimertinib_mpo": 0.831, "celecoxib_rediscovery": 0.630},
-    "GP BO": {"qed": 0.937, "osimertinib_mpo": 0.787, "celecoxib_rediscovery": 0.723},
-    "SMILES-LSTM-HC": {"qed": 0.939, "osimertinib_mpo": 0.796, "celecoxib_rediscovery": 0.539},
-    "SELFIES-VAE BO": {"qed": 0.936, "osimertinib_mpo": 0.765, "celecoxib_rediscovery": 0.326},
-    "Screening": {"qed": 0.938, "osimertinib_mpo": 0.764, "celecoxib_rediscovery": 0.351},
+    "REINVENT": {"qed": 0.941, "osimertinib_mpo": 0.837, "celecoxib_rediscovery": 0.713,
+                 "median1": 0.356, "fexofenadine_mpo": 0.784, "deco_hop": 0.666},
+    "Graph GA": {"qed": 0.940, "osimertinib_mpo": 0.831, "celecoxib_rediscovery": 0.630,
+                 "median1": 0.294, "fexofenadine_mpo": 0.760, "deco_hop": 0.619},
+    "GP BO": {"qed": 0.937, "osimertinib_mpo": 0.787, "celecoxib_rediscovery": 0.723,
+              "median1": 0.301, "fexofenadine_mpo": 0.722, "deco_hop": 0.629},
+    "SMILES-LSTM-HC": {"qed": 0.939, "osimertinib_mpo": 0.796, "celecoxib_rediscovery": 0.539,
+                       "median1": 0.255, "fexofenadine_mpo": 0.725, "deco_hop": 0.826},
+    "SELFIES-VAE BO": {"qed": 0.936, "osimertinib_mpo": 0.765, "celecoxib_rediscovery": 0.326,
+                       "median1": 0.201, "fexofenadine_mpo": 0.670, "deco_hop": 0.579},
+    "Screening": {"qed": 0.938, "osimertinib_mpo": 0.764, "celecoxib_rediscovery": 0.351,
+                  "median1": 0.205, "fexofenadine_mpo": 0.666, "deco_hop": 0.590},
+    "GenMol": {"osimertinib_mpo": 0.876, "celecoxib_rediscovery": 0.826, "median1": 0.398,
+               "fexofenadine_mpo": 0.894, "deco_hop": 0.960},
 }
 PUBLISHED_SOURCE = (
     "PMO leaderboard by the paper's authors, github.com/pmo-benchmark/pmo-benchmark.github.io "
-    "(qed/index.md @25e0577, osimertinib_mpo/index.md and celecoxib_rediscovery/index.md "
-    "@3ce0f4d); Gao et al. 2022 report means over 5 runs"
+    "(qed/index.md @25e0577; osimertinib_mpo, celecoxib_rediscovery, median1, fexofenadine_mpo "
+    "and deco_hop /index.md @3ce0f4d); Gao et al. 2022 report means over 5 runs. GenMol (Lee et "
+    "al. 2025) as quoted by the issue \"Beat Graph GA and REINVENT\", not checked against the "
+    "paper here"
 )
 
 
@@ -164,6 +194,25 @@ def auc_top_k(
     return area / budget
 
 
+def top_diversity(table: pd.DataFrame, k: int = 100) -> float | None:
+    """Diversity of the ``k`` best-scored molecules: one minus their mean pairwise Tanimoto
+    similarity (Morgan radius 2, 2048 bits) over distinct pairs, as PMO reports the diversity of
+    the top 100 (TDC's ``diversity``); None with fewer than two molecules.
+
+    >>> top_diversity(pd.DataFrame({"smiles": ["CCO", "CCO", "c1ccccc1"], "score": [3, 2, 1]}),
+    ...               k=2)
+    0.0
+    """
+    scores = table["score"].to_numpy(dtype=float)
+    best = table[np.isfinite(scores)].nlargest(k, "score")["smiles"]
+    fps = [fp for fp in map(morgan_fingerprint, best) if fp is not None]
+    if len(fps) < 2:
+        return None
+    sims = [v for i, fp in enumerate(fps[:-1]) for v in DataStructs.BulkTanimotoSimilarity(
+        fp, fps[i + 1:])]
+    return round(1.0 - float(np.mean(sims)), 6)
+
+
 def metrics(table: pd.DataFrame, budget: int) -> dict[str, Any]:
     """The run's numbers from its scored molecules (``smiles``, ``score``, ``state``), in
     oracle-call order."""
@@ -180,6 +229,7 @@ def metrics(table: pd.DataFrame, budget: int) -> dict[str, Any]:
         "top1": top_k_mean(scores, 1),
         "top10": top_k_mean(scores, 10),
         "top100": top_k_mean(scores, 100),
+        "diversity_top100": top_diversity(table, 100),
         "curve_top10": [[c, round(v, 6)] for c, v in top_k_curve(scores, 10)],
         "best": [[s, round(float(v), 6)]
                  for s, v in zip(best["smiles"], best["score"], strict=True)],
@@ -266,6 +316,102 @@ def score_in_order(campaign: Path, smiles: list[str]) -> pd.DataFrame:
     return load_campaign(campaign).objective().score(smiles)
 
 
+MOL_GA_MISSING = (
+    "method graph-ga needs the mol-ga package (Graph GA): pip install 'molvae[bench]' "
+    "(or pip install mol-ga==0.2.1)"
+)
+#: mol-ga's quick example (its README): 1,000 random ZINC250k molecules, 100 offspring a
+#: generation, ``default_ga``'s population of 10,000.
+GA_START, GA_OFFSPRING = 1000, 100
+
+
+class _Stop(Exception):
+    """The oracle has spent its budget, or the GA stalled: end the run."""
+
+
+@dataclass
+class BudgetedOracle:
+    """A campaign's objective as mol-ga's scoring function, counting oracle calls as PMO does:
+    each new canonical SMILES is one call, scored once; a molecule seen before gets its score
+    again without a call. The new molecules of a batch are scored in an order shuffled by
+    ``seed`` from their sorted order (mol-ga hands them over in the order of a Python set, which
+    changes with the hash seed), so a run is the same in every process, and a batch cut by the
+    budget keeps a random part of it. The run ends (:class:`_Stop`) when ``budget`` calls are
+    made, the last batch cut to fit, or after ``patience`` batches in a row with nothing new. A
+    molecule that cannot be scored (NaN) is a call and counts 0 for the GA (it needs a
+    number)."""
+
+    objective: Any
+    budget: int
+    seed: int = 0
+    patience: int = 20
+    tables: list[pd.DataFrame] = field(default_factory=list)
+    seen: dict[str, float] = field(default_factory=dict)
+    stalled: int = 0
+
+    def __post_init__(self) -> None:
+        self._order = np.random.default_rng(self.seed)
+
+    @property
+    def calls(self) -> int:
+        return len(self.seen)
+
+    def __call__(self, smiles: list[str]) -> list[float]:
+        with without_rdkit_log():
+            keys = [canonical_smiles(s) or s for s in smiles]
+        new = sorted({k for k in keys if k not in self.seen})
+        new = [new[i] for i in self._order.permutation(len(new))]
+        self.stalled = 0 if new else self.stalled + 1
+        if self.stalled >= self.patience:
+            raise _Stop
+        take = new[: self.budget - self.calls]
+        if take:
+            table = self.objective.score(take)
+            self.tables.append(table)
+            self.seen.update(zip(take, table["score"].to_numpy(dtype=float), strict=True))
+        if self.calls >= self.budget:
+            raise _Stop
+        return [float(v) if np.isfinite(v := self.seen[k]) else 0.0 for k in keys]
+
+    def table(self) -> pd.DataFrame:
+        """Every molecule scored, in oracle-call order."""
+        return pd.concat(self.tables, ignore_index=True)
+
+
+def run_graph_ga(campaign: Path, *, seed: int, budget: int,
+                 start_size: int = GA_START) -> pd.DataFrame:
+    """Graph GA (Jensen 2019) as ``mol-ga`` 0.2.1 runs it, on the campaign's objective: its
+    scored molecules in oracle-call order.
+
+    Everything is mol-ga's default, as its README's example uses it: the starting population is
+    ``mol_libraries.random_zinc(1000)``, 1,000 draws (with replacement) from the 249,456
+    ZINC250k SMILES the package ships (``mol_ga/data/zinc250k.smiles``, JT-VAE's ZINC list),
+    all scored first (so they are the first calls of the budget, as PMO's Graph GA scores its
+    ZINC start); then ``default_ga`` with 100 offspring a generation (Graph GA crossover with a
+    little mutation, and mutation alone for a tenth), parents drawn from the top quantiles of a
+    population of up to 10,000. One ``random.Random(seed)`` drives the draw and the GA;
+    offspring are made in this process (no joblib workers). The run stops on the budget
+    (:class:`BudgetedOracle`), as PMO's does.
+
+    Raises:
+        RuntimeError: mol-ga is not installed (``pip install 'molvae[bench]'``).
+    """
+    import random
+
+    try:
+        from mol_ga import default_ga, mol_libraries
+    except ImportError as err:
+        raise RuntimeError(MOL_GA_MISSING) from err
+
+    rng = random.Random(seed)
+    oracle = BudgetedOracle(load_campaign(campaign).objective(), budget, seed=seed)
+    start = mol_libraries.random_zinc(start_size, rng=rng)
+    with contextlib.suppress(_Stop), without_rdkit_log():
+        default_ga(starting_population_smiles=start, scoring_function=oracle,
+                   max_generations=10 * budget, offspring_size=GA_OFFSPRING, rng=rng)
+    return oracle.table()
+
+
 # --- Runs -----------------------------------------------------------------------------------------
 
 
@@ -291,7 +437,8 @@ def run_one(
     """One (task, method, seed) run: its metrics, wall time and (optimizer) timing."""
     campaign = TASKS[task]
     timing = None
-    model = inputs.model() if method != "moses" else None  # loaded outside the timed part
+    needs_model = method not in ("moses", "graph-ga")
+    model = inputs.model() if needs_model else None  # loaded outside the timed part
     sampler, _, screen = method.removeprefix("molvae-").partition("+screen")
     train = inputs.moses() if method == "moses" or screen else []
     start = time.perf_counter()
@@ -305,20 +452,23 @@ def run_one(
         table = score_in_order(campaign, prior_smiles(model, budget, seed))
     elif method == "moses":
         table = score_in_order(campaign, moses_smiles(train, budget, seed))
+    elif method == "graph-ga":
+        table = run_graph_ga(campaign, seed=seed, budget=budget)
     else:
         raise ValueError(f"unknown method {method!r}")
     wall = time.perf_counter() - start
     return {
         "task": task, "method": method, "seed": seed, "budget": budget,
         "campaign": str(campaign.relative_to(ROOT)),
-        "model": str(inputs.model_path) if inputs.model_path else "shipped",
+        "model": (str(inputs.model_path) if inputs.model_path else "shipped") if needs_model
+        else None,
         **metrics(table, budget),
         "wall_s": round(wall, 3),
         "timing": timing,
         "finished": _now(),
         "command": _command(),
         "hardware": hardware(),
-        "versions": versions(),
+        "versions": versions(graph_ga=method == "graph-ga"),
     }  # fmt: skip
 
 
@@ -361,7 +511,22 @@ def _cell(stats: dict[str, Any]) -> str:
 
 
 def _method_order(method: str) -> tuple[int, str]:
-    return ({"prior": 1, "moses": 2}.get(method, 0), method)
+    return ({"graph-ga": 1, "prior": 2, "moses": 3}.get(method, 0), method)
+
+
+def time_ratios(methods: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Mean wall time of each molvae method over graph-ga's, for a task's summary entries
+    (``"molvae-cmaes / graph-ga": 2.5`` when molvae takes 2.5 times as long).
+
+    >>> time_ratios({"molvae-cmaes": {"wall_s": {"mean": 30.0}},
+    ...              "graph-ga": {"wall_s": {"mean": 12.0}}})
+    {'molvae-cmaes / graph-ga': 2.5}
+    """
+    if "graph-ga" not in methods:
+        return {}
+    ga = methods["graph-ga"]["wall_s"]["mean"]
+    return {f"{m} / graph-ga": round(e["wall_s"]["mean"] / ga, 3)
+            for m, e in methods.items() if m.startswith("molvae") and ga > 0}
 
 
 def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
@@ -374,6 +539,9 @@ def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
         for method in sorted({r["method"] for r in rows}, key=_method_order):
             runs = sorted((r for r in rows if r["method"] == method), key=lambda r: r["seed"])
             entry = {k: _stats([r[k] for r in runs]) for k in keys}
+            diversity = [r["diversity_top100"] for r in runs
+                         if r.get("diversity_top100") is not None]  # older results lack it
+            entry["diversity_top100"] = _stats(diversity) if diversity else None
             entry["seeds"] = [r["seed"] for r in runs]
             entry["budget"] = sorted({r["budget"] for r in runs})
             shares = [{**r["timing"]["share"],
@@ -391,6 +559,8 @@ def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
         "hardware": hardware(),
         "versions": versions(),
         "tasks": tasks,
+        "time_ratios": {task: r for task, methods in tasks.items()
+                        if (r := time_ratios(methods))},
         "published_auc_top10": {"source": PUBLISHED_SOURCE, "values": PUBLISHED_AUC_TOP10},
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
@@ -406,7 +576,8 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "auc_top10: area under the top-10 mean against oracle calls, recorded every 100 calls "
         "from (0, 0) as PMO's code does, divided by the budget (`auc_top_k` in "
         "benchmarks/pmo.py), so it compares with the published numbers. "
-        "Mean ± sample std over seeds.", "",
+        "Mean ± sample std over seeds. div top100: diversity of the 100 best molecules, 1 - "
+        "mean pairwise Tanimoto (Morgan radius 2, 2048 bits) over distinct pairs.", "",
         f"- date: {summary['date']}",
         f"- command: `{summary['command']}`",
     ]
@@ -420,16 +591,21 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     ]
     for task, methods in summary["tasks"].items():
         budgets = sorted({b for m in methods.values() for b in m["budget"]})
-        header = ("method", "auc_top10", "top1", "top10", "calls", "wall s",
+        header = ("method", "auc_top10", "top1", "top10", "div top100", "calls", "wall s",
                   "seeds")
         lines += [f"## {task} (budget {', '.join(map(str, budgets))})", "",
                   "| " + " | ".join(header) + " |", "| --- |" + " --- |" * (len(header) - 1)]
         for method, m in methods.items():
             cells = [_cell(m[k]) for k in ("auc_top10", "top1", "top10")]
+            cells.append(_cell(m["diversity_top100"]) if m.get("diversity_top100") else "n/a")
             lines.append(f"| {method} | " + " | ".join(cells)
                          + f" | {m['calls']['mean']:.0f} | {m['wall_s']['mean']:.1f}"
                          + f" | {len(m['seeds'])} |")
         lines.append("")
+        ratios = summary.get("time_ratios", {}).get(task, {})
+        if ratios:
+            lines += ["Wall time (mean over seeds): "
+                      + "; ".join(f"{k} = {v:.2f}" for k, v in ratios.items()), ""]
         shared = {k: m["time_share"] for k, m in methods.items() if "time_share" in m}
         if shared:
             phases = sorted({p for s in shared.values() for p in s})
@@ -441,12 +617,12 @@ def summary_markdown(summary: dict[str, Any]) -> str:
                              + " | ".join(f"{s.get(p, 0.0):.2f}" for p in phases) + " |")
             lines.append("")
     published = summary["published_auc_top10"]
-    task_names = ["qed", "osimertinib_mpo", "celecoxib_rediscovery"]
+    task_names = list(PMO_TASKS)
     lines += ["## Published AUC top-10, budget 10,000 (PMO)", "",
               "| method | " + " | ".join(task_names) + " |", "| --- |" + " --- |" * len(task_names)]
     for method, values in published["values"].items():
         lines.append(f"| {method} | "
-                     + " | ".join(f"{values[t]:.3f}" if t in values else "not found"
+                     + " | ".join(f"{values[t]:.3f}" if t in values else "not given"
                                   for t in task_names) + " |")
     lines += ["", f"Source: {published['source']}. PMO scores an invalid SMILES 0 without "
               "counting a call; here a molecule that cannot be scored is a call with no value. "
@@ -457,11 +633,11 @@ def summary_markdown(summary: dict[str, Any]) -> str:
 # --- Environment ----------------------------------------------------------------------------------
 
 
-def versions() -> dict[str, str]:
-    """Versions of the packages that shape the numbers."""
+def versions(graph_ga: bool = False) -> dict[str, str]:
+    """Versions of the packages that shape the numbers (mol-ga's too for a graph-ga run)."""
     from molvae.checkpoint import versions as package_versions
 
-    return package_versions(extra=("optuna", "numpy", "pandas"))
+    return package_versions(extra=("optuna", "numpy", "pandas", *(["mol-ga"] * graph_ga)))
 
 
 def _now() -> str:
@@ -495,10 +671,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="unique molecules scored per run (oracle calls)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--tasks", type=lambda v: _names(v, list(TASKS), "task"),
-                        default=list(TASKS), help="comma list (default: all four)")
+                        default=list(TASKS), help="comma list (default: all)")
     parser.add_argument("--methods", type=lambda v: _names(v, METHODS, "method"),
                         default=["molvae", "prior", "moses"],
-                        help="comma list of molvae, molvae+screen, prior, moses")
+                        help="comma list of molvae, molvae+screen, prior, moses, graph-ga "
+                             "(default: molvae, prior, moses)")
     parser.add_argument("--sampler", type=lambda v: _names(v, SAMPLERS, "sampler"), default=None,
                         help="comma list; each is a method molvae-<sampler> (default: the "
                              "campaign's)")
@@ -516,6 +693,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.budget < 1:
         parser.error("--budget must be at least 1")
+    if "graph-ga" in args.methods and importlib.util.find_spec("mol_ga") is None:
+        parser.error(MOL_GA_MISSING)
     return args
 
 
