@@ -393,6 +393,35 @@ class Trainer:
         return False
 
 
+def fit_sampling_distribution(
+    model_file: str | Path, data: str | Path, *, components: int, out: str | Path | None = None,
+    molecules: int = 50_000, seed: int = 0, cache_dir: str | Path | None = None,
+    smiles_column: str | None = None,
+) -> Path:
+    """Refit a trained model's sampling distribution (a ``components``-Gaussian mixture,
+    :mod:`molvae.prior`) and domain calibration to ``molecules`` of its training data drawn
+    with ``seed``; the weights are untouched. Writes ``out`` (default: in place).
+
+    Raises:
+        MolVAEError: unusable data or model file.
+    """
+    from molvae.checkpoint import load_model
+
+    network, meta = load_model(model_file)
+    prepared = prepare(data, column=smiles_column, cache_dir=cache_dir or default_cache_dir(),
+                       property_fraction=0.0)
+    tokens = torch.from_numpy(encode(prepared, meta.vocab).tokens)
+    pick = np.sort(np.random.default_rng(seed).permutation(len(tokens))[:molecules])
+    gen = torch.Generator().manual_seed(seed)
+    network.fit_latent_distribution(tokens[torch.from_numpy(pick)], gen, components=components,
+                                    seed=seed)
+    info = {**meta.info, "prior": {"components": components, "molecules": len(pick),
+                                   "seed": seed, "data_hash": prepared.data_hash}}
+    out = Path(out) if out is not None else Path(model_file)
+    save_model(out, network, meta.vocab, info, training_set=meta.training_set)
+    return out
+
+
 #: Settings a resumed run may change; the others always come from the checkpoint.
 RESUMABLE = ("epochs", "patience", "beta", "checkpoint_minutes", "log_every",
              "device", "workers")

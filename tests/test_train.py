@@ -365,3 +365,26 @@ def test_property_heads_predict_in_units(tmp_path: Path, small_smiles: list[str]
     assert (quality["train_r2"] > 0.3).all(), quality
     # and the heads generalize: predictions on 50 unseen molecules follow the truth
     assert quality["held_corr"].mean() > 0.2, quality
+
+
+def test_refitting_the_sampling_distribution_keeps_the_weights(
+        tiny_model_path: Path, small_csv: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """A model's sampling distribution can be refitted as a mixture afterwards: the network is
+    unchanged, the mixture and its domain calibration are new, the training set is kept."""
+    from molvae.checkpoint import load_model
+    from molvae.train import fit_sampling_distribution
+
+    out = fit_sampling_distribution(tiny_model_path, small_csv, components=3,
+                                    out=tmp_path / "mix.safetensors", cache_dir=cache_dir)
+    before, meta_before = load_model(tiny_model_path)
+    after, meta_after = load_model(out)
+    assert after.cfg.prior_components == 3 and after.prior_means.shape[0] == 3
+    assert meta_after.info["prior"]["components"] == 3
+    assert len(meta_after.training_set) == len(meta_before.training_set)
+    for name, tensor in before.state_dict().items():
+        if not name.startswith(("prior_", "domain_", "latent_")):
+            assert torch.equal(tensor, after.state_dict()[name]), name
+    z = after.sample_latents(64, torch.Generator().manual_seed(0))
+    assert torch.equal(before.generate(z), after.generate(z))
+    scores = after.domain(z)
+    assert float(scores.min()) >= 0.0 and float(scores.max()) <= 1.0

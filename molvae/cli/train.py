@@ -24,6 +24,8 @@ def train(
     free_bits: float = typer.Option(0.1, min=0.0, help="Nats per latent dim not penalized."),
     latent_dim: int = typer.Option(64, min=1),
     decoder_hidden: int = typer.Option(384, min=1),
+    prior_components: int = typer.Option(
+        1, min=1, help="Gaussians in the sampling distribution fitted to the training latents."),
     max_steps: int | None = typer.Option(None, min=1, help="Stop after this many steps."),
     patience: int = typer.Option(3, min=1, help="Early stopping patience (epochs)."),
     seed: int = typer.Option(0),
@@ -54,6 +56,7 @@ def train(
     )
     path = run_training(data, out, cfg=cfg, resume=resume, cache_dir=cache_dir, progress=progress,
                         model_overrides={"latent_dim": latent_dim,
-                                         "decoder_hidden": decoder_hidden})
+                                         "decoder_hidden": decoder_hidden,
+                                         "prior_components": prior_components})
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only the first process reports
         typer.echo(f"model written to {path}")
