@@ -417,3 +417,27 @@ def test_the_rest_of_the_budget_is_shared_among_the_active_workers():
                    "CCN": Record("CCN", {}, 1, "third", now),
                    "CCC": Record("CCC", {}, 2, "gone", now - 2 * ACTIVE_SECONDS)}
     assert run.share(10) == 4 and run.share(2) == 1  # three active workers (one has stopped)
+
+
+def test_seeds_outside_the_domain_or_standardized_are_named(tiny_model, small_smiles, caplog,
+                                                            monkeypatch):
+    """A seed the model places outside its domain, and a seed given as a salt, each get a
+    warning naming them before the search starts from them."""
+    far, salt = small_smiles[0], small_smiles[1] + ".Cl"
+    campaign = loads_campaign(textwrap.dedent(f"""
+        [campaign]
+        name = "domain"
+        budget = 8
+        batch_size = 8
+        seeds = {json.dumps([far, salt])}
+        [[component]]
+        kind = "qed"
+    """))
+    monkeypatch.setattr(type(tiny_model), "knows_domain",
+                        lambda self, z: np.array([0.001, 0.5])[: len(z)])
+    with caplog.at_level("WARNING"):
+        optimize(campaign, model=tiny_model)
+    text = caplog.text
+    assert f"seed {far} is outside the model's domain" in text
+    assert f"seed {salt} is outside" not in text
+    assert f"seed {salt} standardized before encoding: removed fragment Cl" in text
