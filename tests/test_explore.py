@@ -210,3 +210,14 @@ def test_analogs_stop_early_when_nothing_new_turns_up(tiny_model: TrainedModel, 
     assert len(table) < 2000
     assert table.attrs["latents_decoded"] <= 64 * (BARREN_BATCHES + 3)  # not 40,000 attempts
     assert "gave nothing new" in caplog.text and "stopped early" in caplog.text
+
+
+def test_a_lead_given_as_a_salt_is_encoded_as_its_parent_and_said(tiny_model, small_smiles,
+                                                                   caplog) -> None:
+    from rdkit import Chem
+
+    with caplog.at_level("WARNING"):
+        table = tiny_model.analogs(small_smiles[0] + ".Cl", n=3, seed=0)
+    assert "standardized before encoding: removed fragment Cl" in caplog.text
+    assert table.attrs["lead"] == Chem.CanonSmiles(small_smiles[0])
+    assert Chem.CanonSmiles(small_smiles[0]) not in set(table["smiles"])
