@@ -8,11 +8,15 @@ validation loss). Launch with ``torchrun --nproc_per_node N -m molvae train ...`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -298,23 +302,29 @@ class Trainer:
 
     def fit(self, progress: bool = True) -> Path:
         """Train until the planned epochs, early stopping or ``max_steps``; returns the best
-        model file. Ctrl-C writes a checkpoint first, so ``--resume`` loses nothing."""
-        state, cfg = self.state, self.cfg
+        model file. Ctrl-C or SIGTERM (how a session's processes are stopped) writes a
+        checkpoint first, so ``--resume`` loses nothing."""
+        state = self.state
         try:
-            while state.epoch < cfg.epochs:
-                if not self._epoch(progress):  # stopped at max_steps
-                    self.checkpoint()
-                    if not (self.out_dir / "model.safetensors").exists():
-                        self._save_model({})
-                    break
-                if self._end_of_epoch():
-                    break
+            with _terminate_as_interrupt():
+                self._fit(progress)
         except KeyboardInterrupt:
             self.checkpoint()
             log.warning("interrupted at step %d; checkpoint written to %s", state.step,
                         self.ckpt_path)
             raise
         return self.out_dir / "model.safetensors"
+
+    def _fit(self, progress: bool) -> None:
+        state, cfg = self.state, self.cfg
+        while state.epoch < cfg.epochs:
+            if not self._epoch(progress):  # stopped at max_steps
+                self.checkpoint()
+                if not (self.out_dir / "model.safetensors").exists():
+                    self._save_model({})
+                break
+            if self._end_of_epoch():
+                break
 
     def _epoch(self, progress: bool) -> bool:
         """Run (the rest of) the current epoch; False if ``max_steps`` stopped it."""
@@ -425,6 +435,24 @@ def fit_sampling_distribution(
 #: Settings a resumed run may change; the others always come from the checkpoint.
 RESUMABLE = ("epochs", "patience", "beta", "checkpoint_minutes", "log_every",
              "device", "workers")
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt, as Ctrl-C does (main thread only:
+    elsewhere signals cannot be handled); the caller's handler is back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _resumable(cfg: TrainConfig) -> dict[str, Any]:

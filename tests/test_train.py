@@ -388,3 +388,33 @@ def test_refitting_the_sampling_distribution_keeps_the_weights(
     assert torch.equal(before.generate(z), after.generate(z))
     scores = after.domain(z)
     assert float(scores.min()) >= 0.0 and float(scores.max()) <= 1.0
+
+
+def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path, small_csv: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run stopped with SIGTERM (as a session's processes are) writes its checkpoint at the
+    step it reached, and ``resume`` finishes it; the caller's SIGTERM handler is restored."""
+    from molvae.train import Trainer
+
+    real_step = Trainer._step
+
+    def step_then_terminate(self, idx):
+        stats = real_step(self, idx)
+        if self.state.step == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return stats
+
+    monkeypatch.setattr(Trainer, "_step", step_then_terminate)
+    run = tmp_path / "run"
+    cfg = TrainConfig(epochs=2, batch_size=32, workers=1, recon_eval=0)
+    kwargs = {"model_overrides": {"latent_dim": 8, "decoder_hidden": 16},
+              "cache_dir": tmp_path / "c", "progress": False}
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        train(small_csv, run, cfg=cfg, **kwargs)
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert load_checkpoint(run / "last.pt")["run_state"]["step"] == 3
+    monkeypatch.setattr(Trainer, "_step", real_step)
+    train(small_csv, run, cfg=cfg, resume=True, **kwargs)
+    state = load_checkpoint(run / "last.pt")["run_state"]
+    assert state["epoch"] == 2 and state["step"] > 3
