@@ -32,7 +32,7 @@ MOSES = ROOT / "datasets" / "moses" / "train.csv.gz"
 
 #: The settings of the default model's training (the model card explains each choice).
 TRAIN_ARGS = (
-    "--epochs", "8", "--batch-size", "512", "--lr", "1.5e-3", "--beta", "0.05",
+    "--epochs", "12", "--batch-size", "512", "--lr", "1.5e-3", "--beta", "0.05",
     "--kl-warmup-steps", "2000", "--free-bits", "0.1", "--precision", "bf16",
     "--property-fraction", "0.5", "--patience", "3", "--seed", "0", "--decoder-hidden", "384",
 )
