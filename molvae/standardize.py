@@ -75,11 +75,15 @@ def _largest_fragment(mol: Chem.Mol, changes: list[str]) -> Chem.Mol:
     if len(fragments) < 2:
         return mol
     kept = rdMolStandardize.LargestFragmentChooser(preferOrganic=True).choose(disconnected)
+    parent = Chem.MolToSmiles(kept)
     removed = Counter(Chem.MolToSmiles(f) for f in fragments)
-    removed[Chem.MolToSmiles(kept)] -= 1
-    names = sorted(removed.elements())
-    counted = [f"{n} x {s}" if n > 1 else s for s, n in sorted(Counter(names).items())]
-    changes.append(f"removed fragment{'s' if len(names) > 1 else ''} {', '.join(counted)}")
+    copies = removed.pop(parent, 1)
+    if removed:
+        names = [f"{n} x {smi}" if n > 1 else smi for smi, n in sorted(removed.items())]
+        plural = "s" if sum(removed.values()) > 1 else ""
+        changes.append(f"removed fragment{plural} {', '.join(names)}")
+    if copies > 1:  # a 2:1 salt such as a tartrate or a fumarate
+        changes.append(f"kept one of {copies} copies of the parent")
     if Chem.GetFormalCharge(kept) != 0:  # a counter-ion's partner: the parent is neutral
         kept = _neutralized(kept, changes)
     return kept

@@ -23,6 +23,8 @@ def missing(smiles: str) -> set[str]:
     ("CCN.Cl", "CCN", "removed fragment Cl"),
     ("CCO.O.O", "CCO", "removed fragments 2 x O"),
     ("C[NH+](C)C", "CN(C)C", "neutralized"),
+    ("CC[NH3+].CC[NH3+].[O-]C(=O)C(=O)[O-]", "CCN",
+     "removed fragment O=C([O-])C(=O)[O-]; kept one of 2 copies of the parent; neutralized"),
     ("C/C=C/C(=O)O", "CC=CC(=O)O", "removed double-bond stereo"),
     ("[2H]C([2H])([2H])OC", "COC", "removed isotope labels"),
     ("C[C@@H](O)C(=O)O", "C[C@@H](O)C(=O)O", ""),
