@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +43,7 @@ from molvae.optimization.objective import (
     ParetoTarget,
 )
 from molvae.optimization.objective_tables import AGGREGATE_KEYS, OBJECTIVE_KEYS, ObjectiveReader
+from molvae.optimization.operators import DEFAULT_OPERATORS, OPERATORS
 from molvae.optimization.samplers import (
     DEFAULT_PARETO_SAMPLER,
     DEFAULT_SAMPLER,
@@ -101,6 +102,8 @@ class Campaign:
             library to screen before the search (``None``: all of them).
         trust_region: search within this radius (in prior standard deviations) of the encoded
             seeds; ``None``: the prior box.
+        operators: the search operators that propose beside the sampler from the best molecules
+            found (:data:`~molvae.optimization.operators.OPERATORS`; single objective only).
         source: the file this came from (messages only; not compared).
     """
 
@@ -120,6 +123,7 @@ class Campaign:
     seeds_file: str | None = None
     seeds_sample: int | None = None
     trust_region: float | None = None
+    operators: tuple[str, ...] = DEFAULT_OPERATORS
     source: str = field(default="<campaign>", compare=False)
 
     def objective(self) -> Objective:
@@ -151,6 +155,7 @@ class Campaign:
             settings["seeds_sample"] = self.seeds_sample
         if self.trust_region is not None:
             settings["trust_region"] = self.trust_region
+        settings["operators"] = list(self.operators)
         return {"campaign": settings, **self.objective().to_dict()}
 
     def with_overrides(
@@ -160,6 +165,7 @@ class Campaign:
         seed: int | None = None,
         sampler: str | None = None,
         batch_size: int | None = None,
+        operators: Sequence[str] | None = None,
     ) -> Campaign:
         """A copy with the values given on the command line in place of the file's (``None``:
         keep the file's).
@@ -178,6 +184,7 @@ class Campaign:
                 "seed": seed,
                 "sampler": sampler,
                 "batch_size": batch_size,
+                "operators": tuple(operators) if operators is not None else None,
             }.items()
             if v is not None
         }
@@ -188,6 +195,7 @@ class Campaign:
             reader.check_setting(key, reader.coerce(value, hint, path), path)
         new = dataclasses.replace(self, **changes)
         reader.check_sampler(new.sampler, new.objectives, "sampler (overridden)")
+        reader.check_operators(new.operators, new.objectives, "operators (overridden)")
         return new
 
 
@@ -255,6 +263,7 @@ _CAMPAIGN_KEYS: dict[str, tuple[Any, bool]] = {
     "seeds_file": (str, False),
     "seeds_sample": (int, False),
     "trust_region": (float, False),
+    "operators": (tuple[Literal[OPERATORS], ...], False),
     "diversity": (dict, False),
 }
 _DIVERSITY_KEYS: dict[str, tuple[Any, bool]] = {
@@ -288,6 +297,11 @@ class _Reader(ObjectiveReader):
                 f"campaign lists {len(objectives)} [[objective]] tables; expected "
                 f"one of: {', '.join(multi)}",
             )
+
+    def check_operators(self, operators: tuple[str, ...], objectives: tuple, path: str) -> None:
+        if operators and objectives:
+            raise self.error(path, "search operators work on a single objective; this campaign "
+                             f"lists {len(objectives)} [[objective]] tables: give operators = []")
 
     def seeds(self, settings: dict[str, Any]) -> tuple[tuple[str, ...], str | None]:
         try:
@@ -353,6 +367,8 @@ class _Reader(ObjectiveReader):
         )
         sampler = settings.get("sampler", DEFAULT_PARETO_SAMPLER if objectives else DEFAULT_SAMPLER)
         self.check_sampler(sampler, objectives, "campaign.sampler")
+        operators = settings.get("operators", () if objectives else DEFAULT_OPERATORS)
+        self.check_operators(operators, objectives, "campaign.operators")
         if "trust_region" in settings and not seeds:
             raise self.error(
                 "campaign.trust_region",
@@ -372,6 +388,7 @@ class _Reader(ObjectiveReader):
             aggregate=aggregate,
             objectives=objectives,
             sampler=sampler,
+            operators=tuple(dict.fromkeys(operators)),
             diversity=diversity,
             seeds=seeds,
             seeds_file=seeds_file,

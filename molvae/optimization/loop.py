@@ -36,6 +36,7 @@ import pandas as pd
 from molvae.optimization import budget as ledgers
 from molvae.optimization.components import Batch
 from molvae.optimization.objective import Objective
+from molvae.optimization.operators import Elites
 from molvae.optimization.outputs import results_table, write_outputs
 from molvae.optimization.records import FINISHED, Record, plain, record_of
 from molvae.optimization.space import SearchSpace
@@ -157,6 +158,17 @@ class Run:
         workers = {r.worker for r in self.records.values() if r.time >= recent} | {self.worker}
         return max(1, math.ceil(remaining / len(workers)))
 
+    def elites(self, k: int) -> Elites:
+        """The ``k`` best molecules in the study (any worker's) that have a recorded point."""
+        scored = [(r.row.get("score", math.nan), r) for r in self.records.values()
+                  if r.w is not None]
+        scored = [(s, r) for s, r in scored if isinstance(s, float | int) and math.isfinite(s)]
+        scored.sort(key=lambda pair: (-pair[0], pair[1].trial))
+        top = scored[:k]
+        dims = len(self.space.lower)
+        return Elites(tuple(r.smiles for _, r in top), np.array([s for s, _ in top], dtype=float),
+                      np.array([r.w for _, r in top], dtype=float).reshape(len(top), dims))
+
     def best_and_top10(self) -> tuple[float, float]:
         """The best score and the PMO top-10 mean (missing places count 0)."""
         s = np.array([r.row.get("score", math.nan) for r in self.records.values()], dtype=float)
@@ -191,8 +203,16 @@ class Run:
         told = False
         try:
             z = self.space.latents(np.array([p.w for p in proposals]))
-            with self.timer("decode"):
-                smiles = [smi for _, smi in self.model.decode_latents(z)]
+            for i, p in enumerate(proposals):
+                if p.z is not None:  # an operator's molecule: its own encoded latent
+                    z[i] = p.z
+            smiles: list[str | None] = [p.smiles for p in proposals]
+            todo = [i for i, p in enumerate(proposals) if p.smiles is None]
+            if todo:
+                with self.timer("decode"):
+                    for i, (_, smi) in zip(todo, self.model.decode_latents(z[todo]),
+                                           strict=True):
+                        smiles[i] = smi
             self.sync()  # another worker may have scored some of them meanwhile
             first: dict[str, int] = {}
             for i, smi in enumerate(smiles):

@@ -84,6 +84,7 @@ class Record:
     time: float
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    w: np.ndarray | None = None  # the whitened point its trial evaluated (None: not recorded)
 
 
 def record_of(trial: optuna.trial.FrozenTrial) -> Record | None:
@@ -95,8 +96,14 @@ def record_of(trial: optuna.trial.FrozenTrial) -> Record | None:
     if not isinstance(smiles, str):
         return None
     row = {k: (math.nan if v is None else v) for k, v in info.get("row", {}).items()}
+    w = None
+    if isinstance(info.get("w"), str):
+        try:
+            w = decode_point(info["w"])
+        except ValueError:
+            w = None
     return Record(smiles, row, trial.number, info.get("worker", ""), info.get("time", 0.0),
-                  info.get("source", ""))
+                  info.get("source", ""), w=w)
 
 
 def point_of(trial: optuna.trial.FrozenTrial, names: list[str]) -> np.ndarray | None:

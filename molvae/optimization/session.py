@@ -57,7 +57,9 @@ from molvae.optimization.campaign import Campaign, load_campaign
 from molvae.optimization.components import Batch, PythonFunction
 from molvae.optimization.loop import REFRESH_SECONDS, Run
 from molvae.optimization.objective import Component, Objective
+from molvae.optimization.operators import make_operators
 from molvae.optimization.outputs import remove_stale_temporaries, write_manifest, write_timing
+from molvae.optimization.portfolio import Portfolio
 from molvae.optimization.samplers import LatentCmaEs, make_sampler
 from molvae.optimization.space import PRIOR_BOX, SearchSpace, model_space
 from molvae.optimization.storage import open_storage, open_study
@@ -362,6 +364,10 @@ def optimize(
         seeds = SeedQueue(space.seeds_w, worker) if space.seeds_w is not None else None
         run = Run(campaign, objective, model, st, space, proposer, seeds, worker_name, out_dir,
                   journal, refresh_seconds)
+        if campaign.operators and not objective.multi_objective:
+            run.proposer = proposer = Portfolio(
+                proposer, make_operators(campaign.operators, model, space), run.elites,
+                seed=sampler_seed(campaign.seed + 1, worker, done))
         run.sync()
         start_calls = run.calls
         if out_dir is not None:

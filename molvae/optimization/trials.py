@@ -36,12 +36,16 @@ __all__ = ["OptunaTrials", "Outcome", "Proposal", "Proposer", "SeedQueue", "Whol
 @dataclass
 class Proposal:
     """A point to evaluate: ``w`` (Z,) whitened, inside the box; ``source`` what proposed it;
-    ``seed`` the campaign seed's index; ``ticket`` what its proposer needs to tell it."""
+    ``seed`` the campaign seed's index; ``ticket`` what its proposer needs to tell it. An
+    operator that proposes a molecule rather than a point sets ``smiles`` (nothing to decode)
+    and ``z``, its encoded latent (``w`` is that point, clipped into the box)."""
 
     w: np.ndarray
     source: str
     seed: int | None = None
     ticket: Any = None
+    smiles: str | None = None
+    z: np.ndarray | None = None
 
 
 @dataclass

@@ -1,0 +1,33 @@
+"""Search operators: mechanisms that propose from the best molecules found so far, beside the
+sampler (``_base.py`` is the contract; :mod:`molvae.optimization.portfolio` runs them).
+
+- ``local``: a trust region around the elites that grows on success, shrinks on failure;
+- ``crossover``: uniform crossover of two elites' latent points;
+- ``mutate``: SELFIES edits of elites, encoded so that the study learns from them.
+"""
+
+from __future__ import annotations
+
+from molvae.optimization.operators._base import Elites, Operator
+
+#: Operator names, in the order a campaign lists them.
+OPERATORS: tuple[str, ...] = ("local", "crossover", "mutate")
+#: The operators of a single-objective campaign that names none.
+DEFAULT_OPERATORS: tuple[str, ...] = ()
+
+__all__ = ["DEFAULT_OPERATORS", "OPERATORS", "Elites", "Operator", "make_operators"]
+
+
+def make_operators(names: tuple[str, ...], model: object, space: object) -> list[Operator]:
+    """The operators of a campaign, by name, over ``model`` and the search ``space``."""
+    from molvae.optimization.operators.crossover import LatentCrossover
+    from molvae.optimization.operators.local import TrustRegion
+    from molvae.optimization.operators.mutation import SelfiesMutation
+
+    lower, upper = space.lower, space.upper  # type: ignore[attr-defined]
+    factories = {
+        "local": lambda: TrustRegion(lower, upper),
+        "crossover": lambda: LatentCrossover(lower, upper),
+        "mutate": lambda: SelfiesMutation(model, space),  # type: ignore[arg-type]
+    }
+    return [factories[n]() for n in names]
