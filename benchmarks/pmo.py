@@ -263,7 +263,7 @@ class Inputs:
 
 def run_molvae(
     campaign: Path, *, sampler: str, seed: int, budget: int, model: Any, run_dir: Path,
-    seeds: Sequence[str] = (),
+    seeds: Sequence[str] = (), operators: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The optimizer on a campaign, in a fresh run directory; its molecules by trial (the order
     of the oracle calls for one worker) and its ``timing.json``. ``seeds`` are screened first
@@ -275,6 +275,8 @@ def run_molvae(
     resolved = load_campaign(campaign)
     if seeds:
         resolved = dataclasses.replace(resolved, seeds=tuple(seeds))
+    if operators is not None:
+        resolved = resolved.with_overrides(operators=operators)
     table = optimize(
         resolved, budget=budget, seed=seed, sampler=sampler, model=model, out=run_dir,
         progress=False,
@@ -416,9 +418,15 @@ def run_graph_ga(campaign: Path, *, seed: int, budget: int,
 
 
 def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | None,
-                 screen: int = 0) -> list[str]:
+                 screen: int = 0, operators: Sequence[str] | None = None) -> list[str]:
     """``molvae`` expands to ``molvae-<sampler>`` (default: the campaign's sampler),
-    ``molvae+screen`` to ``molvae-<sampler>+screen<N>``."""
+    ``molvae+screen`` to ``molvae-<sampler>+screen<N>``; with ``operators`` (sets of search
+    operators, ``+``-joined, or ``none``) each becomes ``...@<set>``, one method per set: the
+    ablation of the search's mechanisms.
+
+    >>> method_names("qed", ["molvae"], ["cmaes"], operators=["none", "local+mutate"])
+    ['molvae-cmaes@none', 'molvae-cmaes@local+mutate']
+    """
     names = []
     for method in methods:
         if method == "molvae":
@@ -428,6 +436,30 @@ def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | No
                       for s in (samplers or [load_campaign(TASKS[task]).sampler])]
         else:
             names.append(method)
+    if operators:
+        names = [f"{n}@{ops}" if n.startswith("molvae-") else n
+                 for n in names for ops in operators]
+        names = list(dict.fromkeys(names))
+    return names
+
+
+def operator_set(text: str) -> tuple[str, ...]:
+    """The operators of an ablation set: ``none``, ``all`` or ``+``-joined names.
+
+    >>> operator_set("local+mutate"), operator_set("none")
+    (('local', 'mutate'), ())
+    """
+    from molvae.optimization.operators import OPERATORS
+
+    if text == "none":
+        return ()
+    if text == "all":
+        return OPERATORS
+    names = tuple(text.split("+"))
+    unknown = [n for n in names if n not in OPERATORS]
+    if unknown:
+        raise ValueError(f"unknown operator {unknown[0]!r}; expected none, all or a +-list of "
+                         f"{', '.join(OPERATORS)}")
     return names
 
 
@@ -439,7 +471,8 @@ def run_one(
     timing = None
     needs_model = method not in ("moses", "graph-ga")
     model = inputs.model() if needs_model else None  # loaded outside the timed part
-    sampler, _, screen = method.removeprefix("molvae-").partition("+screen")
+    method_part, _, ops = method.partition("@")
+    sampler, _, screen = method_part.removeprefix("molvae-").partition("+screen")
     train = inputs.moses() if method == "moses" or screen else []
     start = time.perf_counter()
     if method.startswith("molvae-"):
@@ -447,6 +480,7 @@ def run_one(
             campaign, sampler=sampler, seed=seed, budget=budget, model=model,
             run_dir=workdir / task / method / f"seed{seed}",
             seeds=moses_smiles(train, int(screen), seed) if screen else (),
+            operators=operator_set(ops) if ops else None,
         )
     elif method == "prior":
         table = score_in_order(campaign, prior_smiles(model, budget, seed))
@@ -476,7 +510,8 @@ def run_all(args: argparse.Namespace, workdir: Path) -> None:
     """Every (task, method, seed) not yet recorded (or all, with ``--force``)."""
     inputs = Inputs(args.model, args.moses)
     for task in args.tasks:
-        for method in method_names(task, args.methods, args.sampler, args.screen):
+        for method in method_names(task, args.methods, args.sampler, args.screen,
+                                   args.operators):
             for seed in args.seeds:
                 path = args.out / task / method / f"seed{seed}.json"
                 if path.exists() and not args.force:
@@ -661,6 +696,16 @@ def _names(value: str, known: Sequence[str], what: str) -> list[str]:
     return names
 
 
+def _operator_sets(value: str) -> list[str]:
+    sets = [v.strip() for v in value.split(",") if v.strip()]
+    try:
+        for v in sets:
+            operator_set(v)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return sets
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     from molvae.optimization.samplers import SAMPLERS
 
@@ -679,6 +724,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sampler", type=lambda v: _names(v, SAMPLERS, "sampler"), default=None,
                         help="comma list; each is a method molvae-<sampler> (default: the "
                              "campaign's)")
+    parser.add_argument("--operators", type=_operator_sets, default=None,
+                        help="comma list of search-operator sets for an ablation (each none, "
+                             "all, or +-joined names such as local+mutate); each is a method "
+                             "molvae-<sampler>@<set> (default: the campaign's operators)")
     parser.add_argument("--screen", type=int, default=1000,
                         help="molvae+screen: MOSES molecules screened first (seeds of the search)")
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
