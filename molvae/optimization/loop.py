@@ -24,7 +24,7 @@ import math
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -208,11 +208,13 @@ class Run:
                     z[i] = p.z
             smiles: list[str | None] = [p.smiles for p in proposals]
             todo = [i for i, p in enumerate(proposals) if p.smiles is None]
+            started = time.perf_counter()
             if todo:
                 with self.timer("decode"):
                     for i, (_, smi) in zip(todo, self.model.decode_latents(z[todo]),
                                            strict=True):
                         smiles[i] = smi
+            decode_s = time.perf_counter() - started
             self.sync()  # another worker may have scored some of them meanwhile
             first: dict[str, int] = {}
             for i, smi in enumerate(smiles):
@@ -220,7 +222,9 @@ class Run:
                     first[smi] = i
             if first:
                 first = dict(list(first.items())[: self.reserve(len(first))])
+            started = time.perf_counter()
             rows = self.score(list(first), z[list(first.values())]) if first else {}
+            score_s = time.perf_counter() - started
             now = time.time()
             outcomes = []
             mark = {"worker": self.worker, "time": now, "session": self.session, "seq": self.seq}
@@ -242,7 +246,7 @@ class Run:
                 told = True
                 if self.journal is not None:
                     self.journal.sync()
-            self.count(proposals, outcomes)
+            self.count(proposals, outcomes, decoded=todo, decode_s=decode_s, score_s=score_s)
             return len(first)
         finally:
             if not told:  # interrupted before telling: leave nothing running
@@ -276,11 +280,21 @@ class Run:
         body = [c for c in self.columns if c != "smiles"]
         return dict(zip(smiles, table[body].to_dict("records"), strict=True))
 
-    def count(self, proposals: list[Proposal], outcomes: list[Outcome]) -> None:
-        """Per source: points asked, molecules scored, and the best score they found."""
-        for p, o in zip(proposals, outcomes, strict=True):
-            stats = self.by_source.setdefault(p.source, {"asked": 0, "scored": 0})
+    def count(self, proposals: list[Proposal], outcomes: list[Outcome], *,
+              decoded: Sequence[int] = (), decode_s: float = 0.0, score_s: float = 0.0) -> None:
+        """Per source: points asked, molecules scored, the best score they found, and the
+        seconds of decoding and scoring they cost (the batch's, shared by what each source
+        had decoded and scored in it)."""
+        decoded_set = set(decoded)
+        scored = sum(o.oracle for o in outcomes)
+        for i, (p, o) in enumerate(zip(proposals, outcomes, strict=True)):
+            stats = self.by_source.setdefault(p.source, {"asked": 0, "scored": 0,
+                                                         "seconds": 0.0})
             stats["asked"] += 1
+            if i in decoded_set:
+                stats["seconds"] = stats.get("seconds", 0.0) + decode_s / len(decoded_set)
+            if o.oracle and scored:
+                stats["seconds"] = stats.get("seconds", 0.0) + score_s / scored
             if o.oracle:
                 stats["scored"] += 1
                 score = o.row.get("score") if o.row else None

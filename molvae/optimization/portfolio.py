@@ -69,6 +69,7 @@ class Portfolio:
         self.rates: dict[str, float] = {}
         self.threshold = -math.inf
         self.operator_seconds = 0.0
+        self.seconds_by: dict[str, float] = {}  # each operator's own computing
 
     @property
     def seconds(self) -> float | None:
@@ -83,12 +84,12 @@ class Portfolio:
         self.threshold = float(pool.scores[-1]) if len(pool) >= ELITES else -math.inf
         names = ["sampler", *(op.name for op in self.operators)]
         counts = allocate(n, [self.rates.get(name, PRIOR_RATE) for name in names])
-        start = time.perf_counter()
         proposals: list[Proposal] = []
         for op, k in zip(self.operators, counts[1:], strict=True):
             if k:
+                start = time.perf_counter()
                 proposals += op.propose(pool, k, self.rng)[:k]
-        self.operator_seconds += time.perf_counter() - start
+                self._spent(op.name, time.perf_counter() - start)
         return self.base.ask(n - len(proposals)) + proposals
 
     def tell(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome]) -> None:
@@ -101,14 +102,18 @@ class Portfolio:
             name = p.source if p.source in by_name else "sampler"
             if p.source != "seed":
                 groups.setdefault(name, []).append(i)
-        start = time.perf_counter()
         for name, idx in groups.items():
             rate = sum(improved[i] for i in idx) / len(idx)
             self.rates[name] = MEMORY * self.rates.get(name, PRIOR_RATE) + (1 - MEMORY) * rate
             if name in by_name:
+                start = time.perf_counter()
                 by_name[name].update([proposals[i] for i in idx], [outcomes[i] for i in idx],
                                      [improved[i] for i in idx])
-        self.operator_seconds += time.perf_counter() - start
+                self._spent(name, time.perf_counter() - start)
+
+    def _spent(self, name: str, seconds: float) -> None:
+        self.operator_seconds += seconds
+        self.seconds_by[name] = self.seconds_by.get(name, 0.0) + seconds
 
     def abandon(self, proposals: Sequence[Proposal]) -> None:
         self.base.abandon(proposals)

@@ -378,6 +378,9 @@ def optimize(
         if start_calls:
             log.info("resuming study %r: %d molecules already scored", study_name, start_calls)
         table = run.until(campaign.budget, campaign.batch_size, progress)
+    for name, seconds in getattr(proposer, "seconds_by", {}).items():  # operators' own time
+        stats = run.by_source.setdefault(name, {"asked": 0, "scored": 0, "seconds": 0.0})
+        stats["seconds"] = stats.get("seconds", 0.0) + seconds
     if out_dir is not None:
         write_timing(
             out_dir, worker=worker_name, total=time.perf_counter() - timer_start,

@@ -4,6 +4,7 @@ every guarantee of a run without (exact budget, nothing duplicated, every trial 
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import numpy as np
@@ -169,6 +170,10 @@ def test_a_run_with_operators_keeps_the_budget_and_records_each_source(tiny_mode
     assert len(table) == 120 and table["smiles"].is_unique
     assert set(table["source"]) <= {"cmaes", "local", "crossover", "mutate"}
     assert {"local", "crossover", "mutate"} & set(table["source"])
+    sources = json.loads((tmp_path / "run" / "timing.json").read_text())["sources"]
+    for name in set(table["source"]):
+        assert sources[name]["scored"] == (table["source"] == name).sum()
+        assert sources[name]["seconds"] > 0
     resumed = optimize(campaign.with_overrides(budget=160), model=tiny_model,
                        out=tmp_path / "run")
     assert len(resumed) == 160 and resumed["smiles"].is_unique
