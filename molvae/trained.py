@@ -156,6 +156,14 @@ class TrainedModel:
         with without_rdkit_log():  # failures are reported per molecule, not printed
             for i, smi in enumerate(smiles):
                 try:
+                    if self.standardize and isinstance(smi, str) and "." not in smi:
+                        try:  # the common case: nothing to standardize, one RDKit pass
+                            can, sel = canonical_and_selfies(smi)
+                            rows.append(self.vocab.encode_selfies(sel, smiles=smi))
+                            ok[i], canon[i], selfies[i] = True, can, sel
+                            continue
+                        except VocabularyError:
+                            pass
                     st = self.standardized(smi)
                     notes[i] = st.note
                     can, sel = canonical_and_selfies(st.smiles or smi)
