@@ -5,7 +5,7 @@ The recipe of the shipped model, kept runnable so that a stopped run continues w
     python benchmarks/default_model.py data            # runs/default-model/mix.smi (seeded)
     python benchmarks/default_model.py train           # starts, or resumes from last.pt
     python benchmarks/default_model.py train --device cuda   # the same recipe on a GPU
-    python benchmarks/default_model.py prior --components 32 # refit the sampling distribution
+    python benchmarks/default_model.py prior --components 1  # refit the sampling distribution
 
 The training set is every molecule of ZINC250k's training split (``datasets/zinc250k/train.smi.gz``,
 244,456) and as many molecules drawn at random (seed 0) from MOSES train
@@ -38,8 +38,10 @@ TRAIN_ARGS = (
 )
 
 
-#: Gaussians in the shipped model's sampling distribution (chosen by measurement: model card).
-PRIOR_COMPONENTS = 32
+#: Gaussians in the shipped model's sampling distribution. Measured on the epoch-7 weights
+#: (model card, "Sampling distribution"): 16 components gave the same samples as one (FCD to
+#: MOSES test 19.1 against 19.3, rings of more than 7 atoms 29.9% against 29.2%), so one it is.
+PRIOR_COMPONENTS = 1
 
 
 def read_lines(path: Path) -> list[str]:

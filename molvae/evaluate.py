@@ -116,10 +116,10 @@ def evaluate(
 
     recon_idx = pick[:n_reconstruct]
     targets = [test.smiles[i] for i in recon_idx]
-    known = model.encode(targets, properties=False)
-    encoded = known["state"] != "rejected"
-    reconstruction = float(known["reconstructs"].fillna(False).sum()) / max(1, len(targets))
-    outside = float((known.loc[encoded, "domain"] < DOMAIN_THRESHOLD).mean()) if encoded.any() \
+    recon = model.encode(targets, properties=False)
+    encoded = recon["state"] != "rejected"
+    reconstruction = float(recon["reconstructs"].fillna(False).sum()) / max(1, len(targets))
+    outside = float((recon.loc[encoded, "domain"] < DOMAIN_THRESHOLD).mean()) if encoded.any() \
         else math.nan
 
     # a fixed draw of latents, decoded once: validity, uniqueness and the speed of the whole path
@@ -145,7 +145,7 @@ def evaluate(
 
     return Metrics(
         test_file=str(test_file), n_reconstruct=len(targets), reconstruction=reconstruction,
-        unencodable=int((~encoded).sum()), standardized=int((known["standardized"] != "").sum()),
+        unencodable=int((~encoded).sum()), standardized=int((recon["standardized"] != "").sum()),
         outside_domain=outside, n_samples=n_samples, validity=validity,
         unique=unique, novelty=novelty, int_div1=internal_diversity(valid), r2=r2,
         samples_per_s=samples_per_s, seed=seed,
