@@ -102,6 +102,33 @@ def canonical_smiles(mol: MolLike) -> str | None:
     return Chem.MolToSmiles(m)
 
 
+def closed_shell_smiles(mol: MolLike) -> str | None:
+    """:func:`canonical_smiles` with every radical filled with hydrogens.
+
+    A SELFIES bracket atom keeps the hydrogen count it was written with (``[C@@H1]``,
+    ``[N+1]``) even when decoding gives it fewer bonds than it needs, and RDKit reads the gap as
+    a radical: decoded molecules are made closed-shell, as a chemist would draw them.
+
+    >>> closed_shell_smiles("C[C@@H]C"), closed_shell_smiles("C[N+](C)C")
+    ('CCC', 'C[NH+](C)C')
+    """
+    m = to_mol(mol)
+    if m is None or m.GetNumAtoms() == 0:
+        return None
+    radicals = [a for a in m.GetAtoms() if a.GetNumRadicalElectrons()]
+    if radicals:
+        m = Chem.RWMol(m)
+        for atom in m.GetAtoms():
+            if atom.GetNumRadicalElectrons():
+                atom.SetNumRadicalElectrons(0)
+                atom.SetNoImplicit(False)
+        try:
+            Chem.SanitizeMol(m)
+        except (Chem.rdchem.MolSanitizeException, ValueError):
+            return None
+    return Chem.MolToSmiles(m)
+
+
 def _nonempty(mol: MolLike) -> Chem.Mol | None:
     """``to_mol``, and ``None`` for a molecule without atoms (no descriptor means anything)."""
     m = to_mol(mol)

@@ -12,7 +12,7 @@ from concurrent.futures import Future
 import numpy as np
 import selfies as sf
 
-from molvae.chem import canonical_smiles, without_rdkit_log
+from molvae.chem import closed_shell_smiles, without_rdkit_log
 from molvae.vocab import Vocabulary, selfies_constraints
 from molvae.workers import WorkerPool, worker_count
 
@@ -27,7 +27,7 @@ def tokens_to_molecules(tokens: np.ndarray, vocab: Vocabulary) -> list[Decoded]:
         for row in tokens:
             selfies = vocab.decode_ids(row)
             try:
-                smiles = canonical_smiles(sf.decoder(selfies)) if selfies else None
+                smiles = closed_shell_smiles(sf.decoder(selfies)) if selfies else None
             except sf.DecoderError:
                 smiles = None
             out.append((selfies, smiles))

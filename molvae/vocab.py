@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import selfies as sf
 
-from molvae.chem import canonical_smiles, why_unreadable
+from molvae.chem import canonical_smiles, closed_shell_smiles, why_unreadable
 from molvae.errors import InvalidSmilesError, VocabularyError
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
@@ -72,9 +72,10 @@ def _shown(smiles: str) -> str:
 
 
 def selfies_to_smiles(selfies: str) -> str | None:
-    """Decode SELFIES and canonicalize with RDKit; ``None`` for an empty molecule."""
+    """Decode SELFIES and canonicalize with RDKit, radicals filled with hydrogens
+    (:func:`molvae.chem.closed_shell_smiles`); ``None`` for an empty molecule."""
     try:
-        return canonical_smiles(sf.decoder(selfies))
+        return closed_shell_smiles(sf.decoder(selfies))
     except sf.DecoderError:
         return None
 

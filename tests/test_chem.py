@@ -93,3 +93,18 @@ def test_a_bad_lead_is_one_line_without_rdkit_s_noise(capfd):
     assert main(["-q", "analogs", "C1CC", "-n", "2"]) == 1
     err = capfd.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "RDKit cannot parse it" in err
+
+
+@pytest.mark.parametrize(("written", "closed"), [
+    ("C[C@@H]C", "CCC"),  # a stereo bracket atom left with two neighbours
+    ("C[N+](C)C", "C[NH+](C)C"),  # a charged bracket atom with one bond too few
+    ("CC[C@H]", "CCC"),
+    ("C[C@@H](O)N", "C[C@H](N)O"),  # nothing to fill: the canonical SMILES as it is
+])
+def test_decoded_radicals_are_filled_with_hydrogens(written: str, closed: str) -> None:
+    from molvae.chem import closed_shell_smiles
+
+    assert closed_shell_smiles(written) == closed
+    mol = Chem.MolFromSmiles(closed_shell_smiles(written))
+    assert sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms()) == 0
+    assert closed_shell_smiles("not a molecule") is None and closed_shell_smiles("") is None
