@@ -63,6 +63,14 @@ def build_mix(out: Path, seed: int = 0) -> int:
     return len(rows)
 
 
+def _relative(path: Path) -> str:
+    """``path`` relative to the repository root when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["data", "train", "prior"])
@@ -86,10 +94,12 @@ def main() -> None:
         print(f"{out}: sampling distribution refitted with {args.components} components")
     if args.step == "train":
         resume = ["--resume"] if (args.run / "last.pt").exists() else []
-        cmd = [sys.executable, "-m", "molvae", "train", str(mix), "--out", str(args.run),
-               *TRAIN_ARGS, "--device", args.device, "--no-progress", *resume, *extra]
+        # paths relative to the repository root: the model file records the data path
+        cmd = [sys.executable, "-m", "molvae", "train", _relative(mix),
+               "--out", _relative(args.run), *TRAIN_ARGS, "--device", args.device,
+               "--no-progress", *resume, *extra]
         print(" ".join(cmd), flush=True)
-        raise SystemExit(subprocess.call(cmd))
+        raise SystemExit(subprocess.call(cmd, cwd=ROOT))
 
 
 if __name__ == "__main__":

@@ -67,7 +67,8 @@ class SelfiesMutation:
         alphabet = [s for s in vocab.symbols if s not in SPECIAL_TOKENS]
         with selfies_constraints(vocab.constraints):
             parents = [self._symbols(s) for s in elites.smiles]
-            pooled = Counter(s for p in parents for s in p if s in set(alphabet))
+            known_symbols = set(alphabet)
+            pooled = Counter(s for p in parents for s in p if s in known_symbols)
             choices = alphabet
             weights = np.array([pooled[s] for s in alphabet], dtype=float)
             weights = ((1 - ALPHABET_SHARE) * weights / max(weights.sum(), 1.0)
