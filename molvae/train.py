@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from molvae.checkpoint import load_checkpoint, save_checkpoint, save_model, versions
+from molvae.checkpoint import load_checkpoint, load_model, save_checkpoint, save_model, versions
 from molvae.data import default_cache_dir, prepare
 from molvae.errors import DataError, MolVAEError
 from molvae.io import atomic_write_text
@@ -148,18 +148,27 @@ def train(
     cfg: TrainConfig = TrainConfig(),
     model_overrides: dict[str, Any] | None = None,
     resume: bool = False,
+    init: str | Path | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = True,
 ) -> Path:
     """Train a VAE on a SMILES file; returns the path of the best model file.
+
+    ``init`` names a model file to continue from: its weights, architecture and alphabet, with a
+    fresh optimizer and schedule (training longer than a finished run planned, or adapting a
+    model to new data). Molecules its alphabet cannot write are skipped and counted.
 
     Under ``torchrun`` (``WORLD_SIZE`` > 1) each process trains on its shard of every epoch with
     DDP (NCCL on GPUs, gloo on CPU); rank 0 alone writes files.
 
     Raises:
         MolVAEError: unusable data, an ``out_dir`` that is a file or cannot be created, or
-            ``resume`` without a checkpoint in ``out_dir``.
+            ``resume`` without a checkpoint in ``out_dir``, or both ``resume`` and ``init``.
+        CheckpointError: ``init`` is not a readable model file.
     """
+    if resume and init is not None:
+        raise MolVAEError("--resume continues OUT/last.pt and --init starts from a model file: "
+                          "choose one")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise MolVAEError(f"--out {out_dir} is a file; training writes a run directory there")
@@ -178,16 +187,18 @@ def train(
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     rank, world = _dist_info()
     try:
-        return _train(data, out_dir, cfg, model_overrides or {}, resume, cache_dir, progress,
-                      device, rank, world)
+        return _train(data, out_dir, cfg, model_overrides or {}, resume, init, cache_dir,
+                      progress, device, rank, world)
     finally:
         if world > 1 and dist.is_initialized():
             dist.destroy_process_group()
 
 
-def _train(data, out_dir, cfg, model_overrides, resume, cache_dir, progress, device, rank, world):
+def _train(data, out_dir, cfg, model_overrides, resume, init, cache_dir, progress, device, rank,
+           world):
     trainer = Trainer(data, out_dir, cfg, model_overrides, resume,
-                      Path(cache_dir) if cache_dir else default_cache_dir(), device, rank, world)
+                      Path(cache_dir) if cache_dir else default_cache_dir(), device, rank, world,
+                      init=Path(init) if init is not None else None)
     return trainer.fit(progress)
 
 
@@ -197,17 +208,18 @@ class Trainer:
 
     def __init__(self, data: str | Path, out_dir: Path, cfg: TrainConfig,
                  model_overrides: dict[str, Any], resume: bool, cache_dir: Path,
-                 device: torch.device, rank: int, world: int) -> None:
+                 device: torch.device, rank: int, world: int, init: Path | None = None) -> None:
         self.out_dir, self.device, self.rank, self.world = out_dir, device, rank, world
         self.ckpt_path = out_dir / "last.pt"
         saved = self._saved_state(cfg) if resume else None
+        start = load_model(init) if init is not None and not saved else None
         if saved:
             cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg),
                                  "max_steps": cfg.max_steps})  # a stop for this invocation only
         self.cfg = cfg
         prepared = self._prepare(data, cache_dir)
         self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
-                      else dataset_vocabulary(prepared))
+                      else start[1].vocab if start else dataset_vocabulary(prepared))
         encoded = encode(prepared, self.vocab)
         # every molecule of the file, validation included: "novel" means not seen in the data
         self.training_set = TrainingSet.from_smiles(prepared.smiles) if rank == 0 else None
@@ -216,10 +228,14 @@ class Trainer:
         self.lengths = (encoded.tokens != 0).sum(1)  # tokens per molecule, end token included
 
         self.model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
+                          start[1].config if start else
                           VAEConfig(vocab_size=len(self.vocab), max_len=self.vocab.max_len,
                                     **model_overrides))
         self.model = initial_model(self.model_cfg, cfg.seed)
-        if not saved:  # standardize head targets with training-split statistics
+        if start:  # its heads keep the target statistics they learned with
+            self.model.load_state_dict(start[0].state_dict())
+            log.info("starting from the weights of %s", init)
+        elif not saved:  # standardize head targets with training-split statistics
             mean, std = _property_stats(encoded.props[self.train_idx])
             self.model.prop_mean.copy_(mean)
             self.model.prop_std.copy_(std)
@@ -244,6 +260,9 @@ class Trainer:
         self.info = {"data": str(data), "data_hash": prepared.data_hash, "seed": cfg.seed,
                      "train_size": int(len(self.train_idx)), "val_size": int(len(self.val_idx)),
                      "data_report": prepared.report.summary()}
+        started_from = str(init) if start else (saved or {}).get("info", {}).get("init")
+        if started_from:  # a resumed run still says where its weights began
+            self.info["init"] = started_from
         self.metrics_file = out_dir / "metrics.jsonl"
         if rank == 0:
             self._write_config()

@@ -126,6 +126,40 @@ def test_resume_without_checkpoint_raises(
     assert "last.pt" in str(err.value)
 
 
+def test_init_continues_from_a_model_file(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_model_path: Path, cache_dir: Path
+) -> None:
+    """``init`` starts from the file's weights, alphabet and architecture (the overrides it is
+    given do not apply), trains them further with a fresh schedule, and says where it began."""
+    start, start_meta = load_model(tiny_model_path)
+    run = tmp_path / "longer"
+    train(small_csv, run, cfg=tiny_cfg(epochs=1, max_steps=2), init=tiny_model_path,
+          model_overrides={"latent_dim": 32}, cache_dir=cache_dir, progress=False)
+    ckpt = load_checkpoint(run / "last.pt")
+    assert ckpt["vocab"] == start_meta.vocab.to_dict()
+    assert ckpt["model_config"] == start_meta.config.to_dict()
+    assert RunState(**ckpt["run_state"]).step == 2  # a fresh schedule, not the old run's steps
+    before = start.state_dict()
+    moved = [k for k, v in ckpt["model"].items() if not torch.equal(v.cpu(), before[k].cpu())]
+    assert moved  # trained further ...
+    for key in ("prop_mean", "prop_std"):  # ... with the heads' target statistics kept
+        torch.testing.assert_close(ckpt["model"][key].cpu(), before[key].cpu())
+    assert ckpt["info"]["init"] == str(tiny_model_path)
+    # resuming the continued run keeps the record of where it began
+    train(small_csv, run, cfg=tiny_cfg(epochs=1), resume=True, cache_dir=cache_dir,
+          progress=False)
+    _, meta = load_model(run / "model.safetensors")
+    assert meta.info["init"] == str(tiny_model_path)
+
+
+def test_init_and_resume_together_are_refused(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_model_path: Path, cache_dir: Path
+) -> None:
+    with pytest.raises(MolVAEError, match="choose one"):
+        train(small_csv, tmp_path / "run", cfg=tiny_cfg(max_steps=1), init=tiny_model_path,
+              resume=True, cache_dir=cache_dir, progress=False)
+
+
 def test_unusable_data_raises_data_error(
     tmp_path: Path, data_dir: Path, tiny_cfg, tiny_arch: dict
 ) -> None:

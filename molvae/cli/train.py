@@ -37,6 +37,9 @@ def train(
     ),
     cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt."),
+    init: Path | None = typer.Option(
+        None, "--init", help="Start from this model file's weights, architecture and alphabet "
+        "(a fresh optimizer and schedule): train a finished model longer, or adapt it."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Train a model; the best one is written to OUT/model.safetensors."""
@@ -54,7 +57,7 @@ def train(
         patience=patience, seed=seed, device=device, precision=precision, workers=workers,
         smiles_column=smiles_column, property_fraction=property_fraction,
     )
-    path = run_training(data, out, cfg=cfg, resume=resume, cache_dir=cache_dir, progress=progress,
+    path = run_training(data, out, cfg=cfg, resume=resume, init=init, cache_dir=cache_dir, progress=progress,
                         model_overrides={"latent_dim": latent_dim,
                                          "decoder_hidden": decoder_hidden,
                                          "prior_components": prior_components})
