@@ -9,6 +9,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from rdkit import Chem
 
 from molvae.errors import CampaignError
 from molvae.optimization import optimize
@@ -23,6 +24,8 @@ from molvae.optimization.operators.local import (
     TrustRegion,
 )
 from molvae.optimization.operators.mutation import SelfiesMutation
+from molvae.optimization.operators.edit import EDITS, GraphEdit, edit
+from molvae.optimization.operators.splice import FragmentSplice, cut_bonds, splice
 from molvae.optimization.portfolio import ELITES, MIN_ELITES, Portfolio, allocate
 from molvae.optimization.space import model_space
 from molvae.optimization.trials import Outcome, Proposal
@@ -55,6 +58,75 @@ class TestSelfiesMutation(OperatorConformance):
         proposals = operator.propose(elites, 16, np.random.default_rng(0))
         assert proposals and all(p.smiles is not None for p in proposals)
         assert len({p.smiles for p in proposals}) == len(proposals)
+
+
+class TestFragmentSplice(TestSelfiesMutation):
+    @pytest.fixture
+    def operator(self, tiny_model):
+        return FragmentSplice(tiny_model, model_space(tiny_model))
+
+
+class TestGraphEdit(TestSelfiesMutation):
+    @pytest.fixture
+    def operator(self, tiny_model):
+        return GraphEdit(tiny_model, model_space(tiny_model))
+
+
+def test_a_graph_edit_changes_one_atom_or_bond() -> None:
+    """Each child differs from its parent by about one atom (or bond): the small step."""
+    parent = Chem.MolFromSmiles("Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1")
+    rng = np.random.default_rng(0)
+    children = {c for c in (edit(parent, rng) for _ in range(300)) if c}
+    assert len(children) > 50
+    for smi in children:
+        child = Chem.MolFromSmiles(smi)
+        assert child is not None and "." not in smi
+        assert abs(child.GetNumHeavyAtoms() - parent.GetNumHeavyAtoms()) <= 1
+    assert "CCc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1" in children  # appended C
+
+
+@pytest.mark.parametrize("kind", EDITS, ids=lambda f: f.__name__)
+def test_every_kind_of_edit_makes_valid_molecules(kind) -> None:
+    rng = np.random.default_rng(1)
+    made = 0
+    for smiles in ("CC(=O)Nc1ccc(O)cc1", "C1CCC(CC1)N", "CC=CC#N", "O=C1CCCN1C"):
+        work = Chem.RWMol(Chem.MolFromSmiles(smiles))
+        Chem.Kekulize(work, clearAromaticFlags=True)
+        for _ in range(5):
+            trial = Chem.RWMol(work)
+            if kind(trial, rng):
+                try:
+                    mol = trial.GetMol()
+                    Chem.SanitizeMol(mol)
+                except (ValueError, RuntimeError):
+                    continue
+                made += Chem.MolFromSmiles(Chem.MolToSmiles(mol)) is not None
+    assert made > 0
+
+
+def test_a_splice_keeps_a_piece_of_each_parent() -> None:
+    """Every child is a piece of the first parent joined at one acyclic single bond to a piece
+    of the second: its atoms come from the two parents, and it keeps the rings of the pieces."""
+    a = Chem.MolFromSmiles("Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1")  # celecoxib
+    b = Chem.MolFromSmiles("CC(C)Cc1ccc(C(C)C(=O)O)cc1")  # ibuprofen
+    rng = np.random.default_rng(0)
+    children = {c for c in (splice(a, b, rng) for _ in range(200)) if c}
+    assert len(children) > 20
+    elements_a = {x.GetSymbol() for x in a.GetAtoms()}
+    elements_b = {x.GetSymbol() for x in b.GetAtoms()}
+    for smi in children:
+        child = Chem.MolFromSmiles(smi)
+        assert child is not None and smi == Chem.MolToSmiles(child)
+        assert {x.GetSymbol() for x in child.GetAtoms()} <= elements_a | elements_b
+        n = child.GetNumHeavyAtoms()
+        assert 0.5 * b.GetNumHeavyAtoms() <= n <= 1.5 * a.GetNumHeavyAtoms()
+    assert "CC(C)Cc1ccc(S(N)(=O)=O)cc1" in children  # ibuprofen's isobutylphenyl + sulfonamide
+
+
+def test_a_splice_needs_a_bond_to_cut() -> None:
+    benzene, ethanol = Chem.MolFromSmiles("c1ccccc1"), Chem.MolFromSmiles("CCO")
+    assert cut_bonds(benzene) == []
+    assert splice(benzene, ethanol, np.random.default_rng(0)) is None
 
 
 def test_trust_region_grows_on_success_shrinks_on_failure_and_restarts() -> None:
@@ -157,7 +229,7 @@ CAMPAIGN = textwrap.dedent("""
     name = "ops"
     budget = 120
     batch_size = 16
-    operators = ["local", "crossover", "mutate"]
+    operators = ["local", "crossover", "mutate", "splice", "edit"]
     [[component]]
     kind = "qed"
 """)
@@ -168,8 +240,8 @@ def test_a_run_with_operators_keeps_the_budget_and_records_each_source(tiny_mode
     campaign = loads_campaign(CAMPAIGN)
     table = optimize(campaign, model=tiny_model, out=tmp_path / "run")
     assert len(table) == 120 and table["smiles"].is_unique
-    assert set(table["source"]) <= {"cmaes", "local", "crossover", "mutate"}
-    assert {"local", "crossover", "mutate"} & set(table["source"])
+    assert set(table["source"]) <= {"cmaes", "local", "crossover", "mutate", "splice", "edit"}
+    assert {"local", "crossover", "mutate", "splice", "edit"} & set(table["source"])
     sources = json.loads((tmp_path / "run" / "timing.json").read_text())["sources"]
     for name in set(table["source"]):
         assert sources[name]["scored"] == (table["source"] == name).sum()

@@ -18,6 +18,7 @@ import numpy as np
 import selfies as sf
 
 from molvae.optimization.operators._base import Elites
+from molvae.optimization.operators.encoding import encoded_proposals
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 from molvae.vocab import SPECIAL_TOKENS, selfies_constraints, selfies_to_smiles
@@ -83,13 +84,7 @@ class SelfiesMutation:
                 child = selfies_to_smiles("".join(mutate(parent, rng, choices, weights)))
                 if child and child not in known and child not in children:
                     children[child] = None
-        if not children:
-            return []
-        enc = self.model.encode_latents(list(children))
-        smiles = [s for s, ok in zip(children, enc.ok, strict=True) if ok]
-        w = np.clip(self.space.whiten(enc.z), self.space.lower, self.space.upper)
-        return [Proposal(x, self.name, smiles=s, z=z)
-                for s, x, z in zip(smiles, w, enc.z, strict=True)]
+        return encoded_proposals(self.model, self.space, list(children), self.name)
 
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],
                improved: Sequence[bool]) -> None:
