@@ -3,8 +3,8 @@ search operators (:mod:`molvae.optimization.operators`), in proportion to how of
 lately put a molecule into the elite pool.
 
 Until the study holds :data:`MIN_ELITES` scored molecules the sampler proposes alone. Then each
-mechanism ``m`` (the sampler included) gets a share ``FLOOR + (1 - M * FLOOR) * rate_m / sum(rate)``
-of the batch, where ``rate_m`` is an exponential average (weight :data:`MEMORY`) of the share of its
+of the ``M`` mechanisms (the sampler included) gets a share
+``RESERVED / M + (1 - RESERVED) * rate_m / sum(rate)`` of the batch, where ``rate_m`` is an exponential average (weight :data:`MEMORY`) of the share of its
 proposals that entered the top :data:`ELITES` of the study: no per-task setting; what works on a
 campaign gets more of its budget, and nothing is starved. Every trial, whichever mechanism
 proposed it, is written to the study with its point, so the elites (and a sampler that reads the
@@ -29,27 +29,30 @@ __all__ = ["ELITES", "MIN_ELITES", "Portfolio", "allocate"]
 ELITES = 32
 #: Scored molecules before the operators start.
 MIN_ELITES = 8
-#: The smallest share of a batch any mechanism gets.
-FLOOR = 0.1
+#: The share of a batch kept for every mechanism alike, whatever its success: with more
+#: mechanisms each keeps less, so the one that works gets most of the budget.
+RESERVED = 0.3
 #: Weight of the past in a mechanism's success rate (per batch).
 MEMORY = 0.7
 #: A mechanism's success rate before it has proposed anything.
 PRIOR_RATE = 0.1
 
 
-def allocate(n: int, rates: Sequence[float], floor: float = FLOOR) -> list[int]:
-    """Split ``n`` proposals among mechanisms with success ``rates``: each gets at least
-    ``floor`` of the batch, the rest in proportion to its rate (largest remainders rounded up).
+def allocate(n: int, rates: Sequence[float], reserved: float = RESERVED) -> list[int]:
+    """Split ``n`` proposals among mechanisms with success ``rates``: ``reserved`` of the
+    batch evenly, the rest in proportion to the rates (largest remainders rounded up).
 
     >>> allocate(10, [0.0, 0.0])
     [5, 5]
     >>> allocate(20, [0.3, 0.1, 0.0])
     [12, 6, 2]
+    >>> allocate(20, [0.3, 0.1, 0.0, 0.0, 0.0, 0.0])  # six mechanisms keep a twentieth each
+    [12, 4, 1, 1, 1, 1]
     """
     m = len(rates)
     total = sum(rates)
-    floor = min(floor, 1.0 / m)
-    rest = 1.0 - m * floor
+    floor = reserved / m
+    rest = 1.0 - reserved
     shares = [floor + rest * (r / total if total > 0 else 1.0 / m) for r in rates]
     raw = [n * s for s in shares]
     counts = [math.floor(x) for x in raw]

@@ -26,7 +26,7 @@ from molvae.optimization.operators.local import (
 from molvae.optimization.operators.mutation import SelfiesMutation
 from molvae.optimization.operators.edit import EDITS, GraphEdit, edit
 from molvae.optimization.operators.splice import FragmentSplice, cut_bonds, splice
-from molvae.optimization.portfolio import ELITES, MIN_ELITES, Portfolio, allocate
+from molvae.optimization.portfolio import ELITES, MIN_ELITES, RESERVED, Portfolio, allocate
 from molvae.optimization.space import model_space
 from molvae.optimization.trials import Outcome, Proposal
 from molvae.testing.operators import OperatorConformance
@@ -166,7 +166,7 @@ def test_allocation_gives_every_proposal_out_and_keeps_the_floor(n, rates) -> No
     counts = allocate(n, rates)
     assert sum(counts) == n and min(counts) >= 0
     if n >= 40:
-        assert min(counts) >= int(0.1 * n) - 1
+        assert min(counts) >= int(RESERVED / len(rates) * n) - 1
         best = int(np.argmax(rates))
         assert counts[best] == max(counts)
 
