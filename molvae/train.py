@@ -47,6 +47,7 @@ class TrainConfig:
     batch_size: int = 512
     lr: float = 1e-3
     lr_final_ratio: float = 0.05  # cosine decay to lr * ratio over the planned steps
+    lr_warmup_steps: int = 0  # linear ramp from 0 first (fresh Adam moments on trained weights)
     beta: float = 0.1  # final KL weight
     kl_schedule: Literal["linear", "cyclical", "constant"] = "linear"
     kl_warmup_steps: int = 3000  # linear: steps to reach beta; cyclical: period
@@ -114,10 +115,13 @@ def kl_weight(cfg: TrainConfig, step: int) -> float:
 
 
 def learning_rate(cfg: TrainConfig, step: int, total_steps: int) -> float:
-    """Cosine decay from ``lr`` to ``lr * lr_final_ratio`` over the planned steps."""
+    """Cosine decay from ``lr`` to ``lr * lr_final_ratio`` over the planned steps, after a
+    linear warm-up over ``lr_warmup_steps``: a fresh optimizer on trained weights (``--init``)
+    takes full-size steps at once, which made the loss spike at lr 1e-3."""
     progress = min(1.0, step / max(1, total_steps))
     ratio = cfg.lr_final_ratio + (1 - cfg.lr_final_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
-    return cfg.lr * ratio
+    warmup = min(1.0, (step + 1) / cfg.lr_warmup_steps) if cfg.lr_warmup_steps > 0 else 1.0
+    return cfg.lr * ratio * warmup
 
 
 def split_indices(n: int, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:

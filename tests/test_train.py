@@ -53,6 +53,14 @@ def test_kl_weight_constant_and_no_warmup() -> None:
     assert kl_weight(TrainConfig(beta=0.3, kl_warmup_steps=0), 0) == 0.3
 
 
+def test_learning_rate_warms_up_linearly_then_follows_the_cosine() -> None:
+    cfg = TrainConfig(lr=1e-3, lr_final_ratio=0.1, lr_warmup_steps=10)
+    ramp = [learning_rate(cfg, s, 100) for s in range(10)]
+    assert ramp == sorted(ramp) and ramp[0] == pytest.approx(1e-4 * learning_rate(
+        TrainConfig(lr=1e-3, lr_final_ratio=0.1), 0, 100) / 1e-3)
+    assert learning_rate(cfg, 50, 100) == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5))
+
+
 def test_learning_rate_cosine_decay() -> None:
     cfg = TrainConfig(lr=1e-3, lr_final_ratio=0.1)
     assert learning_rate(cfg, 0, 100) == pytest.approx(1e-3)

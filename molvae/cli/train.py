@@ -18,6 +18,7 @@ def train(
     epochs: int = typer.Option(10, min=1),
     batch_size: int = typer.Option(512, min=1),
     lr: float = typer.Option(1e-3, min=0.0),
+    lr_warmup_steps: int = typer.Option(0, min=0, help="Steps of linear learning-rate warm-up."),
     beta: float = typer.Option(0.1, min=0.0, help="Final KL weight."),
     kl_schedule: str = typer.Option("linear", help="linear | cyclical | constant"),
     kl_warmup_steps: int = typer.Option(3000, min=0),
@@ -52,13 +53,13 @@ def train(
     if precision not in ("auto", "fp32", "bf16"):
         raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
     cfg = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, beta=beta, kl_schedule=kl_schedule,
-        kl_warmup_steps=kl_warmup_steps, free_bits=free_bits, max_steps=max_steps,
-        patience=patience, seed=seed, device=device, precision=precision, workers=workers,
+        epochs=epochs, batch_size=batch_size, lr=lr, lr_warmup_steps=lr_warmup_steps, beta=beta,
+        kl_schedule=kl_schedule, kl_warmup_steps=kl_warmup_steps, free_bits=free_bits,
+        max_steps=max_steps, patience=patience, seed=seed, device=device, precision=precision, workers=workers,
         smiles_column=smiles_column, property_fraction=property_fraction,
     )
-    path = run_training(data, out, cfg=cfg, resume=resume, init=init, cache_dir=cache_dir, progress=progress,
-                        model_overrides={"latent_dim": latent_dim,
+    path = run_training(data, out, cfg=cfg, resume=resume, init=init, cache_dir=cache_dir,
+                        progress=progress, model_overrides={"latent_dim": latent_dim,
                                          "decoder_hidden": decoder_hidden,
                                          "prior_components": prior_components})
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only the first process reports

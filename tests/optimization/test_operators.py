@@ -16,6 +16,7 @@ from molvae.optimization import optimize
 from molvae.optimization.campaign import loads_campaign
 from molvae.optimization.operators import Elites
 from molvae.optimization.operators.crossover import LatentCrossover
+from molvae.optimization.operators.edit import EDITS, GraphEdit, edit
 from molvae.optimization.operators.local import (
     FAILURES,
     MIN_RADIUS,
@@ -24,7 +25,6 @@ from molvae.optimization.operators.local import (
     TrustRegion,
 )
 from molvae.optimization.operators.mutation import SelfiesMutation
-from molvae.optimization.operators.edit import EDITS, GraphEdit, edit
 from molvae.optimization.operators.splice import FragmentSplice, cut_bonds, splice
 from molvae.optimization.portfolio import ELITES, MIN_ELITES, RESERVED, Portfolio, allocate
 from molvae.optimization.space import model_space
