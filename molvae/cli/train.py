@@ -55,8 +55,8 @@ def train(
     cfg = TrainConfig(
         epochs=epochs, batch_size=batch_size, lr=lr, lr_warmup_steps=lr_warmup_steps, beta=beta,
         kl_schedule=kl_schedule, kl_warmup_steps=kl_warmup_steps, free_bits=free_bits,
-        max_steps=max_steps, patience=patience, seed=seed, device=device, precision=precision, workers=workers,
-        smiles_column=smiles_column, property_fraction=property_fraction,
+        max_steps=max_steps, patience=patience, seed=seed, device=device, precision=precision,
+        workers=workers, smiles_column=smiles_column, property_fraction=property_fraction,
     )
     path = run_training(data, out, cfg=cfg, resume=resume, init=init, cache_dir=cache_dir,
                         progress=progress, model_overrides={"latent_dim": latent_dim,
