@@ -159,7 +159,8 @@ class Run:
         return max(1, math.ceil(remaining / len(workers)))
 
     def elites(self, k: int) -> Elites:
-        """The ``k`` best molecules in the study (any worker's) that have a recorded point."""
+        """The ``k`` best molecules in the study (any worker's) that have a recorded point, and
+        every molecule it has scored (``seen``)."""
         scored = [(r.row.get("score", math.nan), r) for r in self.records.values()
                   if r.w is not None]
         scored = [(s, r) for s, r in scored if isinstance(s, float | int) and math.isfinite(s)]
@@ -167,7 +168,8 @@ class Run:
         top = scored[:k]
         dims = len(self.space.lower)
         return Elites(tuple(r.smiles for _, r in top), np.array([s for s, _ in top], dtype=float),
-                      np.array([r.w for _, r in top], dtype=float).reshape(len(top), dims))
+                      np.array([r.w for _, r in top], dtype=float).reshape(len(top), dims),
+                      seen=self.records)
 
     def best_and_top10(self) -> tuple[float, float]:
         """The best score and the PMO top-10 mean (missing places count 0)."""

@@ -12,7 +12,8 @@ Every operator must keep the contract of :mod:`molvae.optimization.operators._ba
 
 What it checks: at most ``n`` proposals, each named by the operator's ``name``, with a finite
 point inside the search box of the elites' dimension; a molecule proposal carries a canonical
-SMILES that is none of the elites and a finite latent; the same seed gives the same proposals;
+SMILES that is none of the elites nor any molecule already scored (``Elites.seen``) and a finite
+latent; the same seed gives the same proposals;
 one elite is enough to call it; ``update`` takes the outcomes of its proposals.
 """
 
@@ -66,6 +67,13 @@ class OperatorConformance:
                 continue
             assert p.smiles == Chem.CanonSmiles(p.smiles) and p.smiles not in elites.smiles
             assert p.z is not None and np.isfinite(p.z).all()
+
+    def test_molecules_already_scored_are_not_proposed_again(self, operator, elites) -> None:
+        first = {p.smiles for p in operator.propose(elites, 8, np.random.default_rng(6))}
+        first.discard(None)
+        scored = Elites(elites.smiles, elites.scores, elites.w, seen=frozenset(first))
+        again = {p.smiles for p in operator.propose(scored, 8, np.random.default_rng(6))}
+        assert not again & first
 
     def test_the_same_seed_gives_the_same_proposals(self, operator, elites) -> None:
         a = operator.propose(elites, 5, np.random.default_rng(3))

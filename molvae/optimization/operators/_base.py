@@ -19,8 +19,8 @@ memory; a resumed run starts it afresh around the study's elites.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -33,11 +33,18 @@ __all__ = ["Elites", "Operator"]
 @dataclass(frozen=True)
 class Elites:
     """The best molecules scored so far, best first: canonical SMILES, scores (N,) and whitened
-    points (N, Z) where their trials decoded them (or they were encoded)."""
+    points (N, Z) where their trials decoded them (or they were encoded); ``seen`` holds every
+    molecule the study has scored, so an operator that makes molecules makes new ones (a repeat
+    costs no oracle call, but it is a proposal lost)."""
 
     smiles: tuple[str, ...]
     scores: np.ndarray
     w: np.ndarray
+    seen: Container[str] = field(default=frozenset(), repr=False, compare=False)
+
+    def is_new(self, smiles: str) -> bool:
+        """Whether ``smiles`` is neither an elite nor any molecule scored so far."""
+        return smiles not in self.seen and smiles not in self.smiles
 
     def __len__(self) -> int:
         return len(self.smiles)

@@ -162,13 +162,12 @@ class GraphEdit:
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
         children: dict[str, None] = {}
-        known = set(elites.smiles)
         for _ in range(ATTEMPTS * n):
             if len(children) >= n:
                 break
             parent = self._mol(elites.smiles[int(elites.pick(rng, 1)[0])])
             child = edit(parent, rng) if parent is not None else None
-            if child and child not in known and child not in children:
+            if child and child not in children and elites.is_new(child):
                 children[child] = None
         return encoded_proposals(self.model, self.space, list(children), self.name)
 

@@ -76,13 +76,12 @@ class SelfiesMutation:
                        + ALPHABET_SHARE / len(alphabet))
             weights /= weights.sum()
             children: dict[str, None] = {}
-            known = set(elites.smiles)
             for _ in range(ATTEMPTS * n):
                 if len(children) >= n:
                     break
                 parent = parents[int(elites.pick(rng, 1)[0])]
                 child = selfies_to_smiles("".join(mutate(parent, rng, choices, weights)))
-                if child and child not in known and child not in children:
+                if child and child not in children and elites.is_new(child):
                     children[child] = None
         return encoded_proposals(self.model, self.space, list(children), self.name)
 

@@ -92,7 +92,6 @@ class FragmentSplice:
         if len(elites) < 2:
             return []
         children: dict[str, None] = {}
-        known = set(elites.smiles)
         for _ in range(ATTEMPTS * n):
             if len(children) >= n:
                 break
@@ -101,7 +100,7 @@ class FragmentSplice:
                 j = (j + 1) % len(elites)
             a, b = self._mol(elites.smiles[i]), self._mol(elites.smiles[j])
             child = splice(a, b, rng) if a is not None and b is not None else None
-            if child and child not in known and child not in children:
+            if child and child not in children and elites.is_new(child):
                 children[child] = None
         return encoded_proposals(self.model, self.space, list(children), self.name)
 
