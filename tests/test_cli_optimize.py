@@ -55,6 +55,31 @@ def test_optimize_end_to_end_and_resume(tmp_path: Path, tiny_model_path: Path,
     assert len(again) == 16 and set(results["smiles"]) <= set(again["smiles"])
 
 
+def test_operators_flag_chooses_the_mechanisms(tmp_path: Path, tiny_model_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """By default every operator may propose; ``--operators none`` leaves the sampler alone,
+    ``--operators edit`` adds that one; an unknown name is a clear error."""
+    campaign = tmp_path / "qed.toml"
+    campaign.write_text(CAMPAIGN)
+    base = ["optimize", str(campaign), "--model", str(tiny_model_path), "--budget", "60",
+            "--batch-size", "12", "--no-progress"]
+    sources = {}
+    for flag in ("default", "none", "edit"):
+        out = tmp_path / flag
+        extra = [] if flag == "default" else ["--operators", flag]
+        code, err = _run([*base, "--out", str(out), *extra], capsys)
+        assert code == 0, err
+        manifest = json.loads((out / "manifest.json").read_text())
+        sources[flag] = set(pd.read_csv(out / "results.csv")["source"])
+        operators = manifest["campaign"]["campaign"]["operators"]
+        assert operators == {"default": ["local", "crossover", "mutate", "splice", "edit"],
+                             "none": [], "edit": ["edit"]}[flag]
+    assert sources["none"] == {"cmaes"}
+    assert sources["edit"] <= {"cmaes", "edit"}
+    code, err = _run([*base, "--out", str(tmp_path / "bad"), "--operators", "teleport"], capsys)
+    assert code == 1 and "teleport" in err and not (tmp_path / "bad").exists()
+
+
 def test_bad_campaign_names_the_file_and_key(tmp_path: Path, tiny_model_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     campaign = tmp_path / "bad.toml"

@@ -12,6 +12,18 @@ from molvae.cli import app
 from molvae.cli._output import MODEL, STANDARDIZE
 
 
+def operator_list(value: str | None) -> list[str] | None:
+    """``--operators``: None (the campaign's), ``[]`` for ``none``, else the names.
+
+    >>> operator_list("splice, edit"), operator_list("none")
+    (['splice', 'edit'], [])
+    """
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return [] if names == ["none"] else names
+
+
 @app.command()
 def optimize(
     campaign: Path = typer.Argument(..., help="The campaign file (TOML; see optimize/)."),
@@ -31,6 +43,11 @@ def optimize(
     study: str | None = typer.Option(None, "--study", help="Study name (default: campaign name)."),
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Latent points decoded and scored together."
+    ),
+    operators: str | None = typer.Option(
+        None, "--operators",
+        help="Search operators beside the sampler, comma-separated (local, crossover, mutate, "
+             "splice, edit), or 'none' for the sampler alone; default: the campaign's.",
     ),
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
@@ -57,7 +74,8 @@ def optimize(
     from molvae.optimization.session import optimize as run_optimization
 
     resolved = load_campaign(campaign, allow_python=allow_python).with_overrides(
-        budget=budget, seed=seed, sampler=sampler, batch_size=batch_size
+        budget=budget, seed=seed, sampler=sampler, batch_size=batch_size,
+        operators=operator_list(operators),
     )
     run_dir = check_run_dir(out if out is not None else Path("runs") / resolved.name)
     if model is not None and not model.is_file():

@@ -242,6 +242,7 @@ def optimize(
     storage: Any = None,
     study: str | None = None,
     batch_size: int | None = None,
+    operators: Sequence[str] | None = None,
     progress: bool = False,
     worker: str | None = None,
     refresh_seconds: float = REFRESH_SECONDS,
@@ -265,6 +266,9 @@ def optimize(
         storage: an Optuna storage URL, a journal file (``*.log``) or a storage object.
         study: the study name (default: the campaign's name).
         batch_size: latent points asked for, decoded and scored together.
+        operators: the search operators beside the sampler
+            (:data:`~molvae.optimization.operators.OPERATORS`; ``()`` for the sampler alone;
+            default: the campaign's, all of them for a single objective).
         progress: show a progress bar on stderr.
         worker: this worker's name (results' ``worker`` column; seeds its sampler); default
             ``host:pid``.
@@ -288,7 +292,7 @@ def optimize(
     campaign, objective = _resolve(campaign_or_objective, allow_python)
     sampler_name = sampler if isinstance(sampler, str) or sampler is None else None
     campaign = campaign.with_overrides(
-        budget=budget, seed=seed, sampler=sampler_name, batch_size=batch_size
+        budget=budget, seed=seed, sampler=sampler_name, batch_size=batch_size, operators=operators
     )
     if sampler is not None and not isinstance(sampler, str | optuna.samplers.BaseSampler):
         raise OptimizeError(f"sampler must be a name or an Optuna sampler, not {sampler!r}")

@@ -14,8 +14,9 @@ from molvae.optimization.operators._base import Elites, Operator
 
 #: Operator names, in the order a campaign lists them.
 OPERATORS: tuple[str, ...] = ("local", "crossover", "mutate", "splice", "edit")
-#: The operators of a single-objective campaign that names none.
-DEFAULT_OPERATORS: tuple[str, ...] = ()
+#: The operators of a single-objective campaign that names none: all of them, the portfolio
+#: giving each its share by success (the choice and its ablation: README, "Benchmarks").
+DEFAULT_OPERATORS: tuple[str, ...] = OPERATORS
 
 __all__ = ["DEFAULT_OPERATORS", "OPERATORS", "Elites", "Operator", "make_operators"]
 
