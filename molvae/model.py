@@ -23,6 +23,7 @@ from molvae.prior import (
     domain_score,
     fit_mixture,
     gaussian_domain_quantiles,
+    posterior_mixture,
 )
 from molvae.vocab import BOS_ID, EOS_ID, PAD_ID
 
@@ -199,26 +200,39 @@ class VAE(nn.Module):
     def fit_latent_distribution(
         self, tokens: torch.Tensor, generator: torch.Generator | None = None,
         batch_size: int = 4096, components: int | None = None, seed: int = 0,
+        posteriors: float | None = None,
     ) -> None:
         """Fit the sampling distribution to the aggregate posterior of ``tokens`` (N, T).
 
         The whitening statistics are the per-dimension mean and standard deviation of
-        z ~ q(z | x); the mixture (``components`` Gaussians, default the configured number) is
-        fitted by EM to the same samples; the domain quantiles are those of the molecules' mean
-        latents under the mixture.
+        z ~ q(z | x). The sampling distribution is either a mixture of ``components`` Gaussians
+        (default the configured number) fitted by EM to the same samples, its domain quantiles
+        those of the molecules' mean latents; or, with ``posteriors`` (a width), the posteriors
+        of the first ``components`` molecules themselves, standard deviations widened by that
+        factor (:func:`molvae.prior.posterior_mixture`), with the domain calibrated on the
+        other molecules, which the mixture does not hold.
         """
-        zs, mus = [], []
+        zs, mus, stds = [], [], []
         for i in range(0, len(tokens), batch_size):
             mu, logvar = self.encode(tokens[i:i + batch_size].to(self.latent_mean.device))
             zs.append(self.reparameterize(mu, logvar, generator))
             mus.append(mu)
-        z, mu = torch.cat(zs).float(), torch.cat(mus).float()
+            stds.append(torch.exp(0.5 * logvar))
+        z, mu, std = torch.cat(zs).float(), torch.cat(mus).float(), torch.cat(stds).float()
         self.latent_mean.copy_(z.mean(0))
         self.latent_std.copy_(z.std(0))
-        k = components or self.cfg.prior_components
-        mix = fit_mixture(z.cpu(), k, seed=seed)
+        if posteriors is None:
+            mix = fit_mixture(z.cpu(), components or self.cfg.prior_components, seed=seed)
+            reference = mu
+        else:
+            k = components or len(mu) // 2
+            if not 0 < k < len(mu):
+                raise ValueError(f"a mixture of {k} posteriors needs more than {k} molecules "
+                                 f"(the rest calibrate the domain); got {len(mu)}")
+            mix = posterior_mixture(mu[:k].cpu(), std[:k].cpu(), posteriors)
+            reference = mu[k:]
         self.set_prior(mix)
-        self.domain_quantiles.copy_(domain_quantiles(mix.log_density(mu.cpu())))
+        self.domain_quantiles.copy_(domain_quantiles(mix.log_density(reference.cpu())))
 
     def set_prior(self, mix: GaussianMixture) -> None:
         """Install a sampling distribution (its component count may differ from the config's)."""

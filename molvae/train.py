@@ -429,14 +429,17 @@ class Trainer:
 def fit_sampling_distribution(
     model_file: str | Path, data: str | Path, *, components: int, out: str | Path | None = None,
     molecules: int = 50_000, seed: int = 0, cache_dir: str | Path | None = None,
-    smiles_column: str | None = None,
+    smiles_column: str | None = None, posteriors: float | None = None,
 ) -> Path:
-    """Refit a trained model's sampling distribution (a ``components``-Gaussian mixture,
-    :mod:`molvae.prior`) and domain calibration to ``molecules`` of its training data drawn
-    with ``seed``; the weights are untouched. Writes ``out`` (default: in place).
+    """Refit a trained model's sampling distribution and domain calibration to ``molecules`` of
+    its training data drawn with ``seed``; the weights are untouched. Writes ``out`` (default:
+    in place). The distribution is a ``components``-Gaussian mixture fitted by EM, or with
+    ``posteriors`` (a width) the widened posteriors of ``components`` of the molecules, the
+    others calibrating the domain (:mod:`molvae.prior`).
 
     Raises:
         MolVAEError: unusable data or model file.
+        ValueError: ``posteriors`` with ``components`` not below ``molecules``.
     """
     from molvae.checkpoint import load_model
 
@@ -444,14 +447,19 @@ def fit_sampling_distribution(
     prepared = prepare(data, column=smiles_column, cache_dir=cache_dir or default_cache_dir(),
                        property_fraction=0.0)
     tokens = torch.from_numpy(encode(prepared, meta.vocab).tokens)
-    pick = np.sort(np.random.default_rng(seed).permutation(len(tokens))[:molecules])
+    pick = np.random.default_rng(seed).permutation(len(tokens))[:molecules]
+    if posteriors is None:  # the order of the pick matters only to a posterior mixture
+        pick = np.sort(pick)
     gen = torch.Generator().manual_seed(seed)
     network.fit_latent_distribution(tokens[torch.from_numpy(pick)], gen, components=components,
-                                    seed=seed)
-    info = {**meta.info, "prior": {"components": components, "molecules": len(pick),
-                                   "seed": seed, "data_hash": prepared.data_hash}}
+                                    seed=seed, posteriors=posteriors)
+    prior = {"kind": "mixture" if posteriors is None else "posteriors", "components": components,
+             "molecules": len(pick), "seed": seed, "data_hash": prepared.data_hash}
+    if posteriors is not None:
+        prior["width"] = posteriors
     out = Path(out) if out is not None else Path(model_file)
-    save_model(out, network, meta.vocab, info, training_set=meta.training_set)
+    save_model(out, network, meta.vocab, {**meta.info, "prior": prior},
+               training_set=meta.training_set)
     return out
 
 

@@ -432,6 +432,41 @@ def test_refitting_the_sampling_distribution_keeps_the_weights(
     assert float(scores.min()) >= 0.0 and float(scores.max()) <= 1.0
 
 
+def test_the_sampling_distribution_can_be_the_training_posteriors(
+        tiny_model_path: Path, small_csv: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """``posteriors``: the mixture holds the widened posteriors of ``components`` training
+    molecules, and the domain is calibrated on the other drawn molecules."""
+    from molvae.checkpoint import load_model
+    from molvae.train import fit_sampling_distribution
+
+    out = fit_sampling_distribution(tiny_model_path, small_csv, components=60, molecules=150,
+                                    posteriors=2.0, out=tmp_path / "post.safetensors",
+                                    cache_dir=cache_dir)
+    model, meta = load_model(out)
+    assert model.prior_means.shape[0] == 60 and model.cfg.prior_components == 60
+    assert meta.info["prior"]["kind"] == "posteriors" and meta.info["prior"]["width"] == 2.0
+    assert torch.allclose(model.prior_weights, torch.full((60,), 1 / 60))
+    # every component is one training molecule's posterior, its deviations widened twice
+    from molvae.data import prepare
+    from molvae.tokens import encode
+
+    tokens = torch.from_numpy(encode(prepare(small_csv, cache_dir=cache_dir), meta.vocab).tokens)
+    with torch.no_grad():
+        mu, logvar = model.encode(tokens)
+    match = torch.cdist(model.prior_means, mu).argmin(1)
+    torch.testing.assert_close(model.prior_means, mu[match], atol=1e-4, rtol=0)
+    torch.testing.assert_close(model.prior_stds, 2 * torch.exp(0.5 * logvar[match]),
+                               atol=1e-4, rtol=1e-4)
+    assert len(set(match.tolist())) == 60
+    z = model.sample_latents(200, torch.Generator().manual_seed(0))
+    scores = model.domain(z)
+    assert float(scores.min()) >= 0.0 and float(scores.max()) <= 1.0
+    with pytest.raises(ValueError, match="posteriors"):
+        fit_sampling_distribution(tiny_model_path, small_csv, components=150, molecules=150,
+                                  posteriors=2.0, out=tmp_path / "bad.safetensors",
+                                  cache_dir=cache_dir)
+
+
 def test_sigterm_checkpoints_and_resume_finishes(tmp_path: Path, small_csv: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A run stopped with SIGTERM (as a session's processes are) writes its checkpoint at the
