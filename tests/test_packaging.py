@@ -63,6 +63,20 @@ def test_shipped_model_is_package_data() -> None:
     assert (Path(molvae.__file__).parent / "models" / "default" / "model.safetensors").is_file()
 
 
+def test_shipped_model_stays_within_25_mb_and_loads() -> None:
+    """The wheel carries the model: it stays small, and its sampling distribution and domain
+    calibration are the ones its header describes."""
+    from molvae.checkpoint import load_model
+
+    path = Path(molvae.__file__).parent / "models" / "default" / "model.safetensors"
+    assert path.stat().st_size <= 25 * 1024 * 1024
+    network, meta = load_model(path)
+    prior = meta.info.get("prior", {})
+    assert network.prior_means.shape[0] == network.cfg.prior_components
+    if prior.get("kind") == "posteriors":
+        assert network.cfg.prior_components == prior["components"]
+
+
 def test_test_tools_are_not_runtime_dependencies() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     runtime = " ".join(project["dependencies"]).lower()
