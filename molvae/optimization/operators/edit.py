@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from rdkit import Chem
 
-from molvae.chem import canonical_smiles, to_mol, without_rdkit_log
+from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.optimization.operators._base import Elites
-from molvae.optimization.operators.encoding import encoded_proposals
+from molvae.optimization.operators.encoding import Parsed, encoded_proposals, new_children
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 
@@ -158,24 +158,16 @@ class GraphEdit:
     model: Any  # a TrainedModel
     space: SearchSpace
     name: str = "edit"
-    _mols: dict[str, Chem.Mol | None] = field(default_factory=dict, repr=False)
+    _mols: Parsed = field(default_factory=Parsed, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
-        children: dict[str, None] = {}
-        for _ in range(ATTEMPTS * n):
-            if len(children) >= n:
-                break
-            parent = self._mol(elites.smiles[int(elites.pick(rng, 1)[0])])
-            child = edit(parent, rng) if parent is not None else None
-            if child and child not in children and elites.is_new(child):
-                children[child] = None
-        return encoded_proposals(self.model, self.space, list(children), self.name)
+        def child() -> str | None:
+            parent = self._mols[elites.smiles[int(elites.pick(rng, 1)[0])]]
+            return edit(parent, rng) if parent is not None else None
+
+        children = new_children(elites, n, ATTEMPTS, child)
+        return encoded_proposals(self.model, self.space, children, self.name)
 
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],
                improved: Sequence[bool]) -> None:
         """Stateless: the elites it edits are the study's."""
-
-    def _mol(self, smiles: str) -> Chem.Mol | None:
-        if smiles not in self._mols:
-            self._mols[smiles] = to_mol(smiles)
-        return self._mols[smiles]

@@ -1,18 +1,22 @@
-"""Molecules an operator proposes are encoded before they are told: the study then holds their
-latent points, so the samplers and the latent operators learn from every molecule, whichever
+"""What the operators that make molecules share: drawing distinct new children, parsing the
+elites once, and encoding the children before they are told, so that the study holds their
+latent points and the samplers and latent operators learn from every molecule, whichever
 mechanism made it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from rdkit import Chem
 
+from molvae.chem import to_mol
+from molvae.optimization.operators._base import Elites
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Proposal
 
-__all__ = ["encoded_proposals"]
+__all__ = ["Parsed", "encoded_proposals", "new_children"]
 
 
 def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
@@ -25,3 +29,26 @@ def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
     kept = [s for s, ok in zip(smiles, enc.ok, strict=True) if ok]
     w = np.clip(space.whiten(enc.z), space.lower, space.upper)
     return [Proposal(x, source, smiles=s, z=z) for s, x, z in zip(kept, w, enc.z, strict=True)]
+
+
+def new_children(elites: Elites, n: int, attempts: int,
+                 make: Callable[[], str | None]) -> list[str]:
+    """Up to ``n`` distinct molecules from ``make`` (None: an attempt that made nothing) that
+    the study has not scored, in at most ``attempts * n`` attempts."""
+    children: dict[str, None] = {}
+    for _ in range(attempts * n):
+        if len(children) >= n:
+            break
+        child = make()
+        if child and child not in children and elites.is_new(child):
+            children[child] = None
+    return list(children)
+
+
+class Parsed(dict[str, Chem.Mol | None]):
+    """The elites' molecules, parsed on first use: an operator sees the same elites batch after
+    batch."""
+
+    def __missing__(self, smiles: str) -> Chem.Mol | None:
+        self[smiles] = mol = to_mol(smiles)
+        return mol

@@ -18,7 +18,7 @@ import numpy as np
 import selfies as sf
 
 from molvae.optimization.operators._base import Elites
-from molvae.optimization.operators.encoding import encoded_proposals
+from molvae.optimization.operators.encoding import encoded_proposals, new_children
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 from molvae.vocab import SPECIAL_TOKENS, selfies_constraints, selfies_to_smiles
@@ -75,15 +75,13 @@ class SelfiesMutation:
             weights = ((1 - ALPHABET_SHARE) * weights / max(weights.sum(), 1.0)
                        + ALPHABET_SHARE / len(alphabet))
             weights /= weights.sum()
-            children: dict[str, None] = {}
-            for _ in range(ATTEMPTS * n):
-                if len(children) >= n:
-                    break
+
+            def child() -> str | None:
                 parent = parents[int(elites.pick(rng, 1)[0])]
-                child = selfies_to_smiles("".join(mutate(parent, rng, choices, weights)))
-                if child and child not in children and elites.is_new(child):
-                    children[child] = None
-        return encoded_proposals(self.model, self.space, list(children), self.name)
+                return selfies_to_smiles("".join(mutate(parent, rng, choices, weights)))
+
+            children = new_children(elites, n, ATTEMPTS, child)
+        return encoded_proposals(self.model, self.space, children, self.name)
 
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],
                improved: Sequence[bool]) -> None:

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from rdkit import Chem
 
-from molvae.chem import canonical_smiles, to_mol, without_rdkit_log
+from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.optimization.operators._base import Elites
-from molvae.optimization.operators.encoding import encoded_proposals
+from molvae.optimization.operators.encoding import Parsed, encoded_proposals, new_children
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 
@@ -86,29 +86,22 @@ class FragmentSplice:
     model: Any  # a TrainedModel
     space: SearchSpace
     name: str = "splice"
-    _mols: dict[str, Chem.Mol | None] = field(default_factory=dict, repr=False)
+    _mols: Parsed = field(default_factory=Parsed, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
         if len(elites) < 2:
             return []
-        children: dict[str, None] = {}
-        for _ in range(ATTEMPTS * n):
-            if len(children) >= n:
-                break
+
+        def child() -> str | None:
             i, j = elites.pick(rng, 2)
-            if i == j:
+            if i == j:  # two different parents
                 j = (j + 1) % len(elites)
-            a, b = self._mol(elites.smiles[i]), self._mol(elites.smiles[j])
-            child = splice(a, b, rng) if a is not None and b is not None else None
-            if child and child not in children and elites.is_new(child):
-                children[child] = None
-        return encoded_proposals(self.model, self.space, list(children), self.name)
+            a, b = self._mols[elites.smiles[i]], self._mols[elites.smiles[j]]
+            return splice(a, b, rng) if a is not None and b is not None else None
+
+        children = new_children(elites, n, ATTEMPTS, child)
+        return encoded_proposals(self.model, self.space, children, self.name)
 
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],
                improved: Sequence[bool]) -> None:
         """Stateless: the elites it splices are the study's."""
-
-    def _mol(self, smiles: str) -> Chem.Mol | None:
-        if smiles not in self._mols:
-            self._mols[smiles] = to_mol(smiles)
-        return self._mols[smiles]
