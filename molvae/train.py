@@ -216,14 +216,14 @@ class Trainer:
         self.out_dir, self.device, self.rank, self.world = out_dir, device, rank, world
         self.ckpt_path = out_dir / "last.pt"
         saved = self._saved_state(cfg) if resume else None
-        start = load_model(init) if init is not None and not saved else None
+        start, start_meta = load_model(init) if init is not None and not saved else (None, None)
         if saved:
             cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg),
                                  "max_steps": cfg.max_steps})  # a stop for this invocation only
         self.cfg = cfg
         prepared = self._prepare(data, cache_dir)
         self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
-                      else start[1].vocab if start else dataset_vocabulary(prepared))
+                      else start_meta.vocab if start_meta else dataset_vocabulary(prepared))
         encoded = encode(prepared, self.vocab)
         # every molecule of the file, validation included: "novel" means not seen in the data
         self.training_set = TrainingSet.from_smiles(prepared.smiles) if rank == 0 else None
@@ -232,12 +232,12 @@ class Trainer:
         self.lengths = (encoded.tokens != 0).sum(1)  # tokens per molecule, end token included
 
         self.model_cfg = (VAEConfig.from_dict(saved["model_config"]) if saved else
-                          start[1].config if start else
+                          start_meta.config if start_meta else
                           VAEConfig(vocab_size=len(self.vocab), max_len=self.vocab.max_len,
                                     **model_overrides))
-        self.model = initial_model(self.model_cfg, cfg.seed)
-        if start:  # its heads keep the target statistics they learned with
-            self.model.load_state_dict(start[0].state_dict())
+        # a model from ``init`` keeps its weights and the heads' target statistics
+        self.model = start if start is not None else initial_model(self.model_cfg, cfg.seed)
+        if start is not None:
             log.info("starting from the weights of %s", init)
         elif not saved:  # standardize head targets with training-split statistics
             mean, std = _property_stats(encoded.props[self.train_idx])
@@ -264,7 +264,7 @@ class Trainer:
         self.info = {"data": str(data), "data_hash": prepared.data_hash, "seed": cfg.seed,
                      "train_size": int(len(self.train_idx)), "val_size": int(len(self.val_idx)),
                      "data_report": prepared.report.summary()}
-        started_from = str(init) if start else (saved or {}).get("info", {}).get("init")
+        started_from = str(init) if start is not None else (saved or {}).get("info", {}).get("init")
         if started_from:  # a resumed run still says where its weights began
             self.info["init"] = started_from
         self.metrics_file = out_dir / "metrics.jsonl"
