@@ -16,6 +16,11 @@ Every worker reads the study's trials the same way:
   session whose process is gone (a ``host:pid`` worker of this host whose process is dead) or
   that has written nothing for :data:`STALE_SECONDS`.
 
+A molecule counts once its oracle record is told (a finished trial). A worker killed between
+scoring a batch and telling it leaves those trials running, holding molecules the study was
+never told of: the budget does not count them, as it cannot count a call the storage never
+heard of, and a resumed run may score them again.
+
 The study ends with exactly the budget of molecules, however many workers share it (two
 workers may still both score one molecule in the same moment: the results keep it once, and
 the budget counts unique molecules, so the others go on until the budget is reached).

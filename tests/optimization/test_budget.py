@@ -87,3 +87,21 @@ def test_reservations_are_failed_trials_outside_the_results():
     _told(study, "CCO", "A", 1)
     assert [t.state for t in study.get_trials()] == [TrialState.FAIL, TrialState.COMPLETE]
     assert study_results(study)["smiles"].tolist() == ["CCO"]
+
+
+def test_a_trial_left_running_by_a_killed_worker_is_not_told():
+    """``kill -9`` between setting a trial's attributes and telling it leaves a running trial
+    whose molecule was scored but never told: the ledger and the results leave it out, so a
+    resumed run still ends with exactly the budget of told molecules."""
+    from molvae.optimization import study_results
+
+    study = optuna.create_study(direction="maximize")
+    running = study.ask()
+    running.set_user_attr(ATTR, {"oracle": True, "session": "A", "seq": 1, "worker": "a",
+                                 "time": time.time()})
+    running.set_user_attr("smiles", "CCN")
+    _told(study, "CCO", "A", 1)
+    book = ledger(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,
+                                                           TrialState.FAIL)), 3)
+    assert book.told == {"CCO"} and book.free() == 2
+    assert study_results(study)["smiles"].tolist() == ["CCO"]

@@ -66,7 +66,12 @@ def slow_lib(tmp_path, monkeypatch) -> Path:
 
 
 def _scored(study: optuna.Study) -> set[str]:
-    return {t.user_attrs["smiles"] for t in study.get_trials(deepcopy=False)
+    """The molecules the study holds as scored: its finished oracle trials. A worker killed
+    between setting a trial's attributes and telling it leaves that trial running, with a
+    molecule its oracle scored but the study was never told of; the budget does not count it
+    (as it cannot count any call the storage never heard of)."""
+    finished = (TrialState.COMPLETE, TrialState.FAIL)
+    return {t.user_attrs["smiles"] for t in study.get_trials(deepcopy=False, states=finished)
             if t.user_attrs.get("molvae", {}).get("oracle")}
 
 
