@@ -261,7 +261,9 @@ class Trainer:
         self.autocast = resolve_precision(cfg.precision, device)
         self.batches_per_epoch = math.ceil(len(self.train_idx) // world / cfg.batch_size)
         self.total_steps = self.batches_per_epoch * cfg.epochs
-        self.info = {"data": str(data), "data_hash": prepared.data_hash, "seed": cfg.seed,
+        # the file's name and hash, not its path: a model file names no directory of the
+        # machine that trained it
+        self.info = {"data": Path(data).name, "data_hash": prepared.data_hash, "seed": cfg.seed,
                      "train_size": int(len(self.train_idx)), "val_size": int(len(self.val_idx)),
                      "data_report": prepared.report.summary()}
         started_from = str(init) if start is not None else (saved or {}).get("info", {}).get("init")

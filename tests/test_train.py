@@ -115,6 +115,7 @@ def test_run_directory_contents(tiny_run: Path) -> None:
     assert state.epoch == 4 and state.batch_in_epoch == 0 and len(state.history) == 4
     model, meta = load_model(tiny_run / "model.safetensors")
     assert meta.config.latent_dim == 8 and meta.info["data_hash"] == config["data_hash"]
+    assert "/" not in meta.info["data"]  # the data file's name: no directory of this machine
     assert (tiny_run / "rejects.csv").read_text().splitlines() == ["row,smiles,reason"]
 
 
