@@ -61,7 +61,7 @@ import pandas as pd
 from annotate import hardware
 from rdkit import DataStructs
 
-from molvae.chem import canonical_smiles, without_rdkit_log
+from molvae.chem import canonical_smiles, implausible_atoms, without_rdkit_log
 from molvae.errors import MolVAEError
 from molvae.io import atomic_write_text
 from molvae.optimization.campaign import load_campaign
@@ -213,6 +213,19 @@ def top_diversity(table: pd.DataFrame, k: int = 100) -> float | None:
     return round(1.0 - float(np.mean(sims)), 6)
 
 
+def implausible_share(smiles: Sequence[str]) -> float | None:
+    """Share of ``smiles`` with an atom no chemist can make (``molvae.chem.implausible_atoms``:
+    an oxonium, a charged carbon, a radical, ...): a score bought with such atoms is not a
+    molecule to make, so every table shows it beside the AUC. None for no molecules.
+
+    >>> implausible_share(["CCO", "CC[OH2+]"])
+    0.5
+    """
+    found = [implausible_atoms(s) for s in smiles]
+    found = [f for f in found if f is not None]
+    return round(sum(bool(f) for f in found) / len(found), 6) if found else None
+
+
 def metrics(table: pd.DataFrame, budget: int) -> dict[str, Any]:
     """The run's numbers from its scored molecules (``smiles``, ``score``, ``state``), in
     oracle-call order."""
@@ -230,6 +243,7 @@ def metrics(table: pd.DataFrame, budget: int) -> dict[str, Any]:
         "top10": top_k_mean(scores, 10),
         "top100": top_k_mean(scores, 100),
         "diversity_top100": top_diversity(table, 100),
+        "implausible_top10": implausible_share(best["smiles"]),
         "curve_top10": [[c, round(v, 6)] for c, v in top_k_curve(scores, 10)],
         "best": [[s, round(float(v), 6)]
                  for s, v in zip(best["smiles"], best["score"], strict=True)],
@@ -577,6 +591,9 @@ def summarize(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
             diversity = [r["diversity_top100"] for r in runs
                          if r.get("diversity_top100") is not None]  # older results lack it
             entry["diversity_top100"] = _stats(diversity) if diversity else None
+            implausible = [r["implausible_top10"] for r in runs
+                           if r.get("implausible_top10") is not None]  # older results lack it
+            entry["implausible_top10"] = _stats(implausible) if implausible else None
             entry["seeds"] = [r["seed"] for r in runs]
             entry["budget"] = sorted({r["budget"] for r in runs})
             shares = [{**r["timing"]["share"],
@@ -612,7 +629,9 @@ def summary_markdown(summary: dict[str, Any]) -> str:
         "from (0, 0) as PMO's code does, divided by the budget (`auc_top_k` in "
         "benchmarks/pmo.py), so it compares with the published numbers. "
         "Mean ± sample std over seeds. div top100: diversity of the 100 best molecules, 1 - "
-        "mean pairwise Tanimoto (Morgan radius 2, 2048 bits) over distinct pairs.", "",
+        "mean pairwise Tanimoto (Morgan radius 2, 2048 bits) over distinct pairs. implausible "
+        "top10: share of the 10 best molecules with an atom no chemist can make (an oxonium, a "
+        "charged carbon, a radical: `molvae.chem.implausible_atoms`).", "",
         f"- date: {summary['date']}",
         f"- command: `{summary['command']}`",
     ]
@@ -626,13 +645,14 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     ]
     for task, methods in summary["tasks"].items():
         budgets = sorted({b for m in methods.values() for b in m["budget"]})
-        header = ("method", "auc_top10", "top1", "top10", "div top100", "calls", "wall s",
-                  "seeds")
+        header = ("method", "auc_top10", "top1", "top10", "div top100", "implausible top10",
+                  "calls", "wall s", "seeds")
         lines += [f"## {task} (budget {', '.join(map(str, budgets))})", "",
                   "| " + " | ".join(header) + " |", "| --- |" + " --- |" * (len(header) - 1)]
         for method, m in methods.items():
             cells = [_cell(m[k]) for k in ("auc_top10", "top1", "top10")]
             cells.append(_cell(m["diversity_top100"]) if m.get("diversity_top100") else "n/a")
+            cells.append(_cell(m["implausible_top10"]) if m.get("implausible_top10") else "n/a")
             lines.append(f"| {method} | " + " | ".join(cells)
                          + f" | {m['calls']['mean']:.0f} | {m['wall_s']['mean']:.1f}"
                          + f" | {len(m['seeds'])} |")

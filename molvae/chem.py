@@ -248,6 +248,48 @@ def formal_charge(mol: MolLike) -> int | None:
     return int(Chem.GetFormalCharge(m)) if m is not None else None
 
 
+def implausible_atoms(mol: MolLike) -> list[str] | None:
+    """The atoms no stable drug-like molecule carries, as SMILES atoms: a charged carbon (an
+    isocyanide's ``[C-]#[N+]`` aside), a positive oxygen, sulfur or halogen that holds hydrogens
+    (oxonium ``[OH2+]``, sulfonium ``[SH2+]``: a strong acid's conjugate, never isolated), a
+    positive halogen, an unpaired electron. Protonated amines (``[NH+]``, ``[NH3+]``),
+    quaternary and nitro nitrogens, pyridinium, and anions (``[O-]``, ``[N-]``, ``[S-]``) are
+    ordinary. Empty for a plausible molecule, ``None`` if unreadable.
+
+    Why: a search that may write any symbol finds that such atoms game an objective (an
+    ``[OH2+]`` is a hydrogen-bond donor and lowers logP), and the chemist gets nothing to make.
+
+    >>> implausible_atoms("CC[OH2+]"), implausible_atoms("CC[NH3+]"), implausible_atoms("[C-]#[N+]C")
+    (['[OH2+]'], [], [])
+    """
+    m = _nonempty(mol)
+    if m is None:
+        return None
+    out = []
+    for atom in m.GetAtoms():
+        charge, element = atom.GetFormalCharge(), atom.GetAtomicNum()
+        if atom.GetNumRadicalElectrons():
+            bad = True
+        elif element == 6 and charge:
+            bad = not (charge == -1 and any(b.GetBondType() == Chem.BondType.TRIPLE
+                                            for b in atom.GetBonds()))
+        elif charge > 0 and element in (9, 17, 35, 53):
+            bad = True
+        else:
+            bad = charge > 0 and element in (8, 16) and atom.GetTotalNumHs() > 0
+        if bad:
+            out.append(_atom_smiles(atom))
+    return out
+
+
+def _atom_smiles(atom: Chem.Atom) -> str:
+    hs, charge = atom.GetTotalNumHs(), atom.GetFormalCharge()
+    h = "" if not hs else "H" if hs == 1 else f"H{hs}"
+    sign = {0: "", 1: "+", -1: "-"}.get(charge, f"{charge:+d}")
+    dot = "." * atom.GetNumRadicalElectrons()
+    return f"[{atom.GetSymbol()}{h}{sign}{dot}]"
+
+
 def lipinski_violations(mol: MolLike) -> int | None:
     """How many of Lipinski's rule-of-five limits the molecule breaks (0-4): molecular weight
     > 500, Crippen logP > 5, :func:`hbd` > 5, :func:`hba` > 10. More than one predicts poor oral

@@ -108,3 +108,19 @@ def test_decoded_radicals_are_filled_with_hydrogens(written: str, closed: str) -
     mol = Chem.MolFromSmiles(closed_shell_smiles(written))
     assert sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms()) == 0
     assert closed_shell_smiles("not a molecule") is None and closed_shell_smiles("") is None
+
+
+@pytest.mark.parametrize(("smiles", "atoms"), [
+    ("CC[OH2+]", ["[OH2+]"]), ("CC[SH2+]", ["[SH2+]"]), ("C[Cl+]C", ["[Cl+]"]),
+    ("[CH2-]C", ["[CH2-]"]), ("C[CH2]", ["[CH2.]"]),
+    ("CC[NH3+]", []), ("c1cc[nH+]cc1", []), ("C[N+](=O)[O-]", []), ("C[N+](C)(C)C", []),
+    ("CC(=O)[O-]", []), ("CS(=O)(=O)[NH-]", []), ("[C-]#[N+]C", []), ("C[S+](C)C", []),
+    ("[Na+].[Cl-]", []),
+])
+def test_implausible_atoms_names_what_no_chemist_can_make(smiles: str, atoms: list[str]) -> None:
+    assert chem.implausible_atoms(smiles) == atoms
+
+
+def test_implausible_atoms_of_no_molecule_is_none() -> None:
+    with chem.without_rdkit_log():
+        assert chem.implausible_atoms("not a molecule") is None

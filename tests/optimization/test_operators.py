@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
+from molvae.chem import implausible_atoms
 from molvae.errors import CampaignError
 from molvae.optimization import optimize
 from molvae.optimization.campaign import loads_campaign
 from molvae.optimization.operators import Elites
 from molvae.optimization.operators.crossover import LatentCrossover
 from molvae.optimization.operators.edit import EDITS, GraphEdit, edit
+from molvae.optimization.operators.encoding import new_children
 from molvae.optimization.operators.local import (
     FAILURES,
     MIN_RADIUS,
@@ -58,6 +60,13 @@ class TestSelfiesMutation(OperatorConformance):
         proposals = operator.propose(elites, 16, np.random.default_rng(0))
         assert proposals and all(p.smiles is not None for p in proposals)
         assert len({p.smiles for p in proposals}) == len(proposals)
+        assert all(implausible_atoms(p.smiles) == [] for p in proposals)  # nothing to game with
+
+
+def test_children_a_chemist_could_not_make_are_dropped_before_they_are_scored() -> None:
+    made = iter(["CC[OH2+]", "CCO", "C[CH2]", "CC[SH2+]", "CC[NH3+]", "CCO"])
+    elites = Elites(("CCC",), np.array([1.0]), np.zeros((1, 2)))
+    assert new_children(elites, 4, 2, lambda: next(made, None)) == ["CCO", "CC[NH3+]"]
 
 
 class TestFragmentSplice(TestSelfiesMutation):

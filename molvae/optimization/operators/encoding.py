@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 from rdkit import Chem
 
-from molvae.chem import to_mol
+from molvae.chem import implausible_atoms, to_mol
 from molvae.optimization.operators._base import Elites
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Proposal
 
-__all__ = ["Parsed", "encoded_proposals", "new_children"]
+__all__ = ["Parsed", "encoded_proposals", "new_children", "plausible"]
 
 
 def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
@@ -34,15 +34,23 @@ def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
 def new_children(elites: Elites, n: int, attempts: int,
                  make: Callable[[], str | None]) -> list[str]:
     """Up to ``n`` distinct molecules from ``make`` (None: an attempt that made nothing) that
-    the study has not scored, in at most ``attempts * n`` attempts."""
+    the study has not scored and that a chemist could make, in at most ``attempts * n``
+    attempts. An operator may write any atom; one that games the objective with an oxonium or
+    a radical (:func:`~molvae.chem.implausible_atoms`) proposes nothing a chemist can use, so
+    such children are dropped before they cost an oracle call."""
     children: dict[str, None] = {}
     for _ in range(attempts * n):
         if len(children) >= n:
             break
         child = make()
-        if child and child not in children and elites.is_new(child):
+        if child and child not in children and elites.is_new(child) and plausible(child):
             children[child] = None
     return list(children)
+
+
+def plausible(smiles: str) -> bool:
+    """Whether ``smiles`` reads as a molecule with no :func:`~molvae.chem.implausible_atoms`."""
+    return implausible_atoms(smiles) == []
 
 
 class Parsed(dict[str, Chem.Mol | None]):
