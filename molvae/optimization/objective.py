@@ -324,6 +324,27 @@ class Objective:
         """The direction of each Pareto target, in order (Optuna's ``directions``)."""
         return tuple(t.direction for t in self.objectives)
 
+    def admits(self, smiles: Sequence[str]) -> np.ndarray:
+        """Whether each molecule passes the **cheap** filters (those whose kind says
+        ``cheap``: descriptors, similarity, substructures, alerts), computed without the
+        components. The search operators ask before they propose a molecule, so a molecule
+        that would only be ``filtered`` costs no oracle call; the run's scoring still applies
+        every filter.
+
+        >>> from molvae.optimization.components import Descriptor
+        >>> Objective((Component("qed", Descriptor("qed")),),
+        ...           filters=(Filter("mw", Descriptor("mw"), max=100.0),)).admits(
+        ...     ["CCO", "c1ccccc1CCCCCC"]).tolist()
+        [True, False]
+        """
+        ok = np.ones(len(smiles), dtype=bool)
+        cheap = [f for f in self.filters if f.scorer.cheap]
+        if cheap and len(smiles):
+            batch = Batch.of(list(smiles))
+            for f in cheap:
+                ok &= f.passes(f.scorer(batch).values)
+        return ok
+
     @property
     def needs_latents(self) -> bool:
         """Whether a component reads the model's heads (score with ``z`` and ``predict``)."""

@@ -58,6 +58,7 @@ from molvae.optimization.components import Batch, PythonFunction
 from molvae.optimization.loop import REFRESH_SECONDS, Run
 from molvae.optimization.objective import Component, Objective
 from molvae.optimization.operators import make_operators
+from molvae.optimization.operators.encoding import campaign_screen
 from molvae.optimization.outputs import remove_stale_temporaries, write_manifest, write_timing
 from molvae.optimization.portfolio import Portfolio
 from molvae.optimization.samplers import LatentCmaEs, make_sampler
@@ -370,7 +371,8 @@ def optimize(
                   journal, refresh_seconds)
         if campaign.operators and not objective.multi_objective:
             run.proposer = proposer = Portfolio(
-                proposer, make_operators(campaign.operators, model, space), run.elites,
+                proposer, make_operators(campaign.operators, model, space,
+                                         campaign_screen(objective.admits)), run.elites,
                 seed=sampler_seed(campaign.seed + 1, worker, done))
         run.sync()
         start_calls = run.calls

@@ -274,3 +274,19 @@ def test_operators_are_named_and_single_objective_only() -> None:
     """).replace('batch_size = 16', 'batch_size = 16\nsampler = "nsga2"')
     with pytest.raises(CampaignError, match="single objective"):
         loads_campaign(pareto)
+
+
+def test_operators_propose_no_molecule_a_cheap_filter_would_reject(tiny_model, tmp_path) -> None:
+    """A hard constraint computed from the molecule alone (here its weight) costs no oracle
+    call on what the operators make: they check it before proposing; the sampler's decoded
+    molecules are still scored, and filtered, as before."""
+    campaign = loads_campaign(CAMPAIGN + textwrap.dedent("""
+        [[filter]]
+        name = "light"
+        kind = "mw"
+        max = 150
+    """))
+    table = optimize(campaign, model=tiny_model, out=tmp_path / "run")
+    made = table[table["source"].isin(["mutate", "splice", "edit"])]
+    assert len(table) == 120 and len(made) > 0
+    assert (made["state"] != "filtered").all() and (made["mw"] <= 150).all()

@@ -22,6 +22,10 @@ When each part is used:
 - ``unit_range``: True when every raw value lies in [0, 1] (it may be scored with the identity
   transform), False when not (a transform is required), None when unknown (a user's function).
 - ``has_details``: True when ``Raw.details`` names what matched (a ``<name>_matches`` column).
+- ``cheap``: True when a molecule's value costs about what parsing it costs (RDKit descriptors,
+  fingerprints, SMARTS). The search operators check a cheap **filter** before they propose a
+  molecule, so that a hard constraint costs no oracle call; False (the default, and a plugin's
+  unless it says otherwise) for anything slower or unknown.
 
 Parameters must be picklable plain data (numbers, strings, tuples), so a component can be sent
 to another process and written to a run's manifest. :mod:`molvae.testing.components` checks all
@@ -124,6 +128,7 @@ class ComponentKind:
     kind: ClassVar[str] = ""
     unit_range: ClassVar[bool | None] = None
     has_details: ClassVar[bool] = False
+    cheap: ClassVar[bool] = False
 
     def __call__(self, batch: Batch) -> Raw:
         raise NotImplementedError

@@ -26,6 +26,7 @@ class Alerts(ComponentKind):
 
     catalogs: tuple[Literal["pains", "brenk"], ...] = ("pains", "brenk")
     kind: ClassVar[str] = "alerts"
+    cheap: ClassVar[bool] = True
     unit_range: ClassVar[bool] = True
     has_details: ClassVar[bool] = True
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from rdkit import Chem
@@ -54,6 +55,7 @@ class Descriptor(ComponentKind):
     """
 
     descriptor: str
+    cheap: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         require(

@@ -60,6 +60,7 @@ class Isomer(ComponentKind):
     formula: str
     mean: Literal["geometric", "arithmetic"] = "geometric"
     kind: ClassVar[str] = "isomer"
+    cheap: ClassVar[bool] = True
     unit_range: ClassVar[bool] = True
     _target: tuple = field(init=False, repr=False, compare=False)
 

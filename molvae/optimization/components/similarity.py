@@ -116,6 +116,7 @@ class Similarity(ComponentKind):
     features: bool | None = None
     combine: Literal["max", "mean", "min"] = "max"
     kind: ClassVar[str] = "similarity"
+    cheap: ClassVar[bool] = True
     unit_range: ClassVar[bool] = True
     _fps: tuple = field(init=False, repr=False, compare=False)
     _compute: Any = field(init=False, repr=False, compare=False)

@@ -38,6 +38,7 @@ class Substructure(ComponentKind):
     smarts: tuple[str, ...]
     mode: Literal["required", "forbidden"] = "required"
     kind: ClassVar[str] = "substructure"
+    cheap: ClassVar[bool] = True
     unit_range: ClassVar[bool] = True
     has_details: ClassVar[bool] = True
     _queries: tuple = field(init=False, repr=False, compare=False)

@@ -10,6 +10,8 @@ sampler (``_base.py`` is the contract; :mod:`molvae.optimization.portfolio` runs
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from molvae.optimization.operators._base import Elites, Operator
 
 #: Operator names, in the order a campaign lists them.
@@ -21,8 +23,10 @@ DEFAULT_OPERATORS: tuple[str, ...] = OPERATORS
 __all__ = ["DEFAULT_OPERATORS", "OPERATORS", "Elites", "Operator", "make_operators"]
 
 
-def make_operators(names: tuple[str, ...], model: object, space: object) -> list[Operator]:
-    """The operators of a campaign, by name, over ``model`` and the search ``space``."""
+def make_operators(names: tuple[str, ...], model: object, space: object,
+                   screen: Callable[[str], bool] | None = None) -> list[Operator]:
+    """The operators of a campaign, by name, over ``model`` and the search ``space``; those
+    that make molecules propose only what ``screen`` admits (default: plausible chemistry)."""
     from molvae.optimization.operators.crossover import LatentCrossover
     from molvae.optimization.operators.edit import GraphEdit
     from molvae.optimization.operators.local import TrustRegion
@@ -33,8 +37,8 @@ def make_operators(names: tuple[str, ...], model: object, space: object) -> list
     factories = {
         "local": lambda: TrustRegion(lower, upper),
         "crossover": lambda: LatentCrossover(lower, upper),
-        "mutate": lambda: SelfiesMutation(model, space),  # type: ignore[arg-type]
-        "splice": lambda: FragmentSplice(model, space),  # type: ignore[arg-type]
-        "edit": lambda: GraphEdit(model, space),  # type: ignore[arg-type]
+        "mutate": lambda: SelfiesMutation(model, space, screen=screen),  # type: ignore[arg-type]
+        "splice": lambda: FragmentSplice(model, space, screen=screen),  # type: ignore[arg-type]
+        "edit": lambda: GraphEdit(model, space, screen=screen),  # type: ignore[arg-type]
     }
     return [factories[n]() for n in names]

@@ -19,7 +19,12 @@ from rdkit import Chem
 
 from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.optimization.operators._base import Elites
-from molvae.optimization.operators.encoding import Parsed, encoded_proposals, new_children
+from molvae.optimization.operators.encoding import (
+    Parsed,
+    Screen,
+    encoded_proposals,
+    new_children,
+)
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 
@@ -158,6 +163,8 @@ class GraphEdit:
     model: Any  # a TrainedModel
     space: SearchSpace
     name: str = "edit"
+    #: What a child must pass to be proposed (default :func:`~.encoding.plausible`).
+    screen: Screen | None = None
     _mols: Parsed = field(default_factory=Parsed, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
@@ -165,7 +172,7 @@ class GraphEdit:
             parent = self._mols[elites.smiles[int(elites.pick(rng, 1)[0])]]
             return edit(parent, rng) if parent is not None else None
 
-        children = new_children(elites, n, ATTEMPTS, child)
+        children = new_children(elites, n, ATTEMPTS, child, self.screen)
         return encoded_proposals(self.model, self.space, children, self.name)
 
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],

@@ -16,7 +16,7 @@ from molvae.optimization.operators._base import Elites
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Proposal
 
-__all__ = ["Parsed", "encoded_proposals", "new_children", "plausible"]
+__all__ = ["Parsed", "Screen", "campaign_screen", "encoded_proposals", "new_children", "plausible"]
 
 
 def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
@@ -31,26 +31,41 @@ def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
     return [Proposal(x, source, smiles=s, z=z) for s, x, z in zip(kept, w, enc.z, strict=True)]
 
 
-def new_children(elites: Elites, n: int, attempts: int,
-                 make: Callable[[], str | None]) -> list[str]:
+def new_children(elites: Elites, n: int, attempts: int, make: Callable[[], str | None],
+                 screen: Callable[[str], bool] | None = None) -> list[str]:
     """Up to ``n`` distinct molecules from ``make`` (None: an attempt that made nothing) that
-    the study has not scored and that a chemist could make, in at most ``attempts * n``
-    attempts. An operator may write any atom; one that games the objective with an oxonium or
-    a radical (:func:`~molvae.chem.implausible_atoms`) proposes nothing a chemist can use, so
-    such children are dropped before they cost an oracle call."""
+    the study has not scored and that ``screen`` admits (default :func:`plausible`), in at most
+    ``attempts * n`` attempts."""
+    screen = screen or plausible
     children: dict[str, None] = {}
     for _ in range(attempts * n):
         if len(children) >= n:
             break
         child = make()
-        if child and child not in children and elites.is_new(child) and plausible(child):
+        if child and child not in children and elites.is_new(child) and screen(child):
             children[child] = None
     return list(children)
 
 
 def plausible(smiles: str) -> bool:
-    """Whether ``smiles`` reads as a molecule with no :func:`~molvae.chem.implausible_atoms`."""
+    """Whether ``smiles`` reads as a molecule with no :func:`~molvae.chem.implausible_atoms`.
+    An operator may write any atom; one that games the objective with an oxonium or a radical
+    proposes nothing a chemist can use, so such children are dropped before they cost an oracle
+    call."""
     return implausible_atoms(smiles) == []
+
+
+Screen = Callable[[str], bool]
+
+
+def campaign_screen(admits: Callable[[Sequence[str]], Any]) -> Screen:
+    """The screen of a campaign's operators: :func:`plausible`, and what ``admits`` (the
+    objective's cheap filters, :meth:`~molvae.optimization.objective.Objective.admits`) lets
+    through, so a child that would only be ``filtered`` costs no oracle call."""
+    def screen(smiles: str) -> bool:
+        return plausible(smiles) and bool(admits([smiles])[0])
+
+    return screen
 
 
 class Parsed(dict[str, Chem.Mol | None]):

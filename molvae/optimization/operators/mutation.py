@@ -18,7 +18,7 @@ import numpy as np
 import selfies as sf
 
 from molvae.optimization.operators._base import Elites
-from molvae.optimization.operators.encoding import encoded_proposals, new_children
+from molvae.optimization.operators.encoding import Screen, encoded_proposals, new_children
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 from molvae.vocab import SPECIAL_TOKENS, selfies_constraints, selfies_to_smiles
@@ -61,6 +61,8 @@ class SelfiesMutation:
     model: Any  # a TrainedModel
     space: SearchSpace
     name: str = "mutate"
+    #: What a child must pass to be proposed (default :func:`~.encoding.plausible`).
+    screen: Screen | None = None
     _selfies: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
@@ -80,7 +82,7 @@ class SelfiesMutation:
                 parent = parents[int(elites.pick(rng, 1)[0])]
                 return selfies_to_smiles("".join(mutate(parent, rng, choices, weights)))
 
-            children = new_children(elites, n, ATTEMPTS, child)
+            children = new_children(elites, n, ATTEMPTS, child, self.screen)
         return encoded_proposals(self.model, self.space, children, self.name)
 
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],
