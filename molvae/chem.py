@@ -250,11 +250,14 @@ def formal_charge(mol: MolLike) -> int | None:
 
 def implausible_atoms(mol: MolLike) -> list[str] | None:
     """The atoms no stable drug-like molecule carries, as SMILES atoms: a charged carbon (an
-    isocyanide's ``[C-]#[N+]`` aside), a positive oxygen, sulfur or halogen that holds hydrogens
+    isocyanide's ``[C-]#[N+]`` aside), a positive oxygen or sulfur that holds hydrogens
     (oxonium ``[OH2+]``, sulfonium ``[SH2+]``: a strong acid's conjugate, never isolated), a
-    positive halogen, an unpaired electron. Protonated amines (``[NH+]``, ``[NH3+]``),
-    quaternary and nitro nitrogens, pyridinium, and anions (``[O-]``, ``[N-]``, ``[S-]``) are
-    ordinary. Empty for a plausible molecule, ``None`` if unreadable.
+    positive halogen, an alkoxide or thiolate (``[O-]`` or ``[S-]`` on a saturated carbon), an
+    ``[N-]`` between saturated carbons, an unpaired electron. Protonated amines (``[NH+]``,
+    ``[NH3+]``), quaternary and nitro nitrogens, pyridinium, carboxylates, phenolates, N-oxides
+    and the anions of tetrazoles and sulfonamides are ordinary (in a sample of 30,000 ZINC250k
+    molecules, 18 have such an atom, 17 of them an alkoxide). Empty for a plausible molecule,
+    ``None`` if unreadable.
 
     Why: a search that may write any symbol finds that such atoms game an objective (an
     ``[OH2+]`` is a hydrogen-bond donor and lowers logP), and the chemist gets nothing to make.
@@ -275,6 +278,9 @@ def implausible_atoms(mol: MolLike) -> list[str] | None:
                                             for b in atom.GetBonds()))
         elif charge > 0 and element in (9, 17, 35, 53):
             bad = True
+        elif charge < 0 and element in (7, 8, 16) and atom.GetDegree():
+            bad = all(n.GetAtomicNum() == 6 and n.GetHybridization() == Chem.HybridizationType.SP3
+                      for n in atom.GetNeighbors())
         else:
             bad = charge > 0 and element in (8, 16) and atom.GetTotalNumHs() > 0
         if bad:

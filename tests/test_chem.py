@@ -112,7 +112,8 @@ def test_decoded_radicals_are_filled_with_hydrogens(written: str, closed: str) -
 
 @pytest.mark.parametrize(("smiles", "atoms"), [
     ("CC[OH2+]", ["[OH2+]"]), ("CC[SH2+]", ["[SH2+]"]), ("C[Cl+]C", ["[Cl+]"]),
-    ("[CH2-]C", ["[CH2-]"]), ("C[CH2]", ["[CH2.]"]),
+    ("[CH2-]C", ["[CH2-]"]), ("C[CH2]", ["[CH2.]"]), ("CC[O-]", ["[O-]"]), ("CC[S-]", ["[S-]"]),
+    ("C[N-]C", ["[N-]"]), ("[O-]c1ccccc1", []), ("c1nn[n-]n1", []), ("C[n+]1ccccc1[O-]", []),
     ("CC[NH3+]", []), ("c1cc[nH+]cc1", []), ("C[N+](=O)[O-]", []), ("C[N+](C)(C)C", []),
     ("CC(=O)[O-]", []), ("CS(=O)(=O)[NH-]", []), ("[C-]#[N+]C", []), ("C[S+](C)C", []),
     ("[Na+].[Cl-]", []),
