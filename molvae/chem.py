@@ -262,8 +262,8 @@ def implausible_atoms(mol: MolLike) -> list[str] | None:
     Why: a search that may write any symbol finds that such atoms game an objective (an
     ``[OH2+]`` is a hydrogen-bond donor and lowers logP), and the chemist gets nothing to make.
 
-    >>> implausible_atoms("CC[OH2+]"), implausible_atoms("CC[NH3+]"), implausible_atoms("[C-]#[N+]C")
-    (['[OH2+]'], [], [])
+    >>> [implausible_atoms(s) for s in ("CC[OH2+]", "CC[NH3+]", "[C-]#[N+]C")]
+    [['[OH2+]'], [], []]
     """
     m = _nonempty(mol)
     if m is None:
