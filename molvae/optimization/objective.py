@@ -338,12 +338,16 @@ class Objective:
         [True, False]
         """
         ok = np.ones(len(smiles), dtype=bool)
-        cheap = [f for f in self.filters if f.scorer.cheap]
-        if cheap and len(smiles):
+        if self.cheap_filters and len(smiles):
             batch = Batch.of(list(smiles))
-            for f in cheap:
+            for f in self.cheap_filters:
                 ok &= f.passes(f.scorer(batch).values)
         return ok
+
+    @property
+    def cheap_filters(self) -> tuple[Filter, ...]:
+        """The filters :meth:`admits` checks: those whose kind says ``cheap``."""
+        return tuple(f for f in self.filters if f.scorer.cheap)
 
     @property
     def needs_latents(self) -> bool:

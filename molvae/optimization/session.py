@@ -372,7 +372,7 @@ def optimize(
         if campaign.operators and not objective.multi_objective:
             run.proposer = proposer = Portfolio(
                 proposer, make_operators(campaign.operators, model, space,
-                                         campaign_screen(objective.admits)), run.elites,
+                                         campaign_screen(objective)), run.elites,
                 seed=sampler_seed(campaign.seed + 1, worker, done))
         run.sync()
         start_calls = run.calls

@@ -10,9 +10,12 @@ sampler (``_base.py`` is the contract; :mod:`molvae.optimization.portfolio` runs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from molvae.optimization.operators._base import Elites, Operator
+
+if TYPE_CHECKING:
+    from molvae.optimization.operators.encoding import Screen
 
 #: Operator names, in the order a campaign lists them.
 OPERATORS: tuple[str, ...] = ("local", "crossover", "mutate", "splice", "edit")
@@ -24,7 +27,7 @@ __all__ = ["DEFAULT_OPERATORS", "OPERATORS", "Elites", "Operator", "make_operato
 
 
 def make_operators(names: tuple[str, ...], model: object, space: object,
-                   screen: Callable[[str], bool] | None = None) -> list[Operator]:
+                   screen: Screen | None = None) -> list[Operator]:
     """The operators of a campaign, by name, over ``model`` and the search ``space``; those
     that make molecules propose only what ``screen`` admits (default: plausible chemistry)."""
     from molvae.optimization.operators.crossover import LatentCrossover

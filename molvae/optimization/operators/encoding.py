@@ -31,8 +31,12 @@ def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
     return [Proposal(x, source, smiles=s, z=z) for s, x, z in zip(kept, w, enc.z, strict=True)]
 
 
+#: What an operator's child must pass to be proposed.
+Screen = Callable[[str], bool]
+
+
 def new_children(elites: Elites, n: int, attempts: int, make: Callable[[], str | None],
-                 screen: Callable[[str], bool] | None = None) -> list[str]:
+                 screen: Screen | None = None) -> list[str]:
     """Up to ``n`` distinct molecules from ``make`` (None: an attempt that made nothing) that
     the study has not scored and that ``screen`` admits (default :func:`plausible`), in at most
     ``attempts * n`` attempts."""
@@ -55,15 +59,16 @@ def plausible(smiles: str) -> bool:
     return implausible_atoms(smiles) == []
 
 
-Screen = Callable[[str], bool]
+def campaign_screen(objective: Any) -> Screen:
+    """The screen of a campaign's operators: :func:`plausible`, and what the ``objective``'s
+    cheap filters admit (:meth:`~molvae.optimization.objective.Objective.admits`), so a child
+    that would only be ``filtered`` costs no oracle call; plain :func:`plausible` when it has
+    none."""
+    if not objective.cheap_filters:
+        return plausible
 
-
-def campaign_screen(admits: Callable[[Sequence[str]], Any]) -> Screen:
-    """The screen of a campaign's operators: :func:`plausible`, and what ``admits`` (the
-    objective's cheap filters, :meth:`~molvae.optimization.objective.Objective.admits`) lets
-    through, so a child that would only be ``filtered`` costs no oracle call."""
     def screen(smiles: str) -> bool:
-        return plausible(smiles) and bool(admits([smiles])[0])
+        return plausible(smiles) and bool(objective.admits([smiles])[0])
 
     return screen
 
