@@ -253,17 +253,18 @@ def implausible_atoms(mol: MolLike) -> list[str] | None:
     isocyanide's ``[C-]#[N+]`` aside), a positive oxygen or sulfur that holds hydrogens
     (oxonium ``[OH2+]``, sulfonium ``[SH2+]``: a strong acid's conjugate, never isolated), a
     positive halogen, an alkoxide or thiolate (``[O-]`` or ``[S-]`` on a saturated carbon), an
-    ``[N-]`` between saturated carbons, an unpaired electron. Protonated amines (``[NH+]``,
+    ``[N-]`` between saturated carbons, an unpaired electron, a neutral sulfur or phosphorus
+    whose extra valence is not oxo (a sulfurane ``S(F)(N)``). Protonated amines (``[NH+]``,
     ``[NH3+]``), quaternary and nitro nitrogens, pyridinium, carboxylates, phenolates, N-oxides
     and the anions of tetrazoles and sulfonamides are ordinary (in a sample of 30,000 ZINC250k
-    molecules, 18 have such an atom, 17 of them an alkoxide). Empty for a plausible molecule,
-    ``None`` if unreadable.
+    molecules, 19 have such an atom: 18 an alkoxide, one a phosphorane). Empty for a plausible
+    molecule, ``None`` if unreadable.
 
     Why: a search that may write any symbol finds that such atoms game an objective (an
     ``[OH2+]`` is a hydrogen-bond donor and lowers logP), and the chemist gets nothing to make.
 
-    >>> [implausible_atoms(s) for s in ("CC[OH2+]", "CC[NH3+]", "[C-]#[N+]C")]
-    [['[OH2+]'], [], []]
+    >>> [implausible_atoms(s) for s in ("CC[OH2+]", "CC[NH3+]", "[C-]#[N+]C", "CS(C)(F)N")]
+    [['[OH2+]'], [], [], ['[S]']]
     """
     m = _nonempty(mol)
     if m is None:
@@ -281,11 +282,23 @@ def implausible_atoms(mol: MolLike) -> list[str] | None:
         elif charge < 0 and element in (7, 8, 16) and atom.GetDegree():
             bad = all(n.GetAtomicNum() == 6 and n.GetHybridization() == Chem.HybridizationType.SP3
                       for n in atom.GetNeighbors())
+        elif element in (15, 16) and not charge and not atom.GetIsAromatic():
+            bad = _hypervalent_without_oxo(atom)
         else:
             bad = charge > 0 and element in (8, 16) and atom.GetTotalNumHs() > 0
         if bad:
             out.append(_atom_smiles(atom))
     return out
+
+
+def _hypervalent_without_oxo(atom: Chem.Atom) -> bool:
+    """A neutral sulfur or phosphorus past its plain valence (2, 3) whose extra bonds are not
+    double bonds to oxygen, nitrogen or sulfur: a sulfurane ``S(F)(N)``, not a sulfoxide,
+    sulfone, sulfoximine or phosphate."""
+    extra = atom.GetTotalValence() - (2 if atom.GetAtomicNum() == 16 else 3)
+    oxo = sum(b.GetBondType() == Chem.BondType.DOUBLE
+              and b.GetOtherAtom(atom).GetAtomicNum() in (7, 8, 16) for b in atom.GetBonds())
+    return extra > 0 and 2 * oxo < extra
 
 
 def _atom_smiles(atom: Chem.Atom) -> str:

@@ -117,6 +117,9 @@ def test_decoded_radicals_are_filled_with_hydrogens(written: str, closed: str) -
     ("CC[NH3+]", []), ("c1cc[nH+]cc1", []), ("C[N+](=O)[O-]", []), ("C[N+](C)(C)C", []),
     ("CC(=O)[O-]", []), ("CS(=O)(=O)[NH-]", []), ("[C-]#[N+]C", []), ("C[S+](C)C", []),
     ("[Na+].[Cl-]", []),
+    ("CS(C)(F)N", ["[S]"]), ("CP(C)(C)(C)C", ["[P]"]),  # a sulfurane, a phosphorane
+    ("CS(=O)C", []), ("CS(=O)(=O)N", []), ("CS(=O)(=N)C", []), ("CS(=O)(=O)F", []),
+    ("OP(=O)(O)O", []), ("COP(=S)(OC)OC", []), ("CP(C)C", []), ("c1ccsc1", []),
 ])
 def test_implausible_atoms_names_what_no_chemist_can_make(smiles: str, atoms: list[str]) -> None:
     assert chem.implausible_atoms(smiles) == atoms

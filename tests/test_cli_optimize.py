@@ -75,7 +75,7 @@ def test_operators_flag_chooses_the_mechanisms(tmp_path: Path, tiny_model_path: 
         assert operators == {"default": ["local", "crossover", "mutate", "splice", "edit"],
                              "none": [], "edit": ["edit"]}[flag]
     assert sources["none"] == {"cmaes"}
-    assert sources["edit"] <= {"cmaes", "edit"}
+    assert sources["edit"] <= {"start", "cmaes", "edit"}  # the start population, then these
     code, err = _run([*base, "--out", str(tmp_path / "bad"), "--operators", "teleport"], capsys)
     assert code == 1 and "teleport" in err and not (tmp_path / "bad").exists()
 

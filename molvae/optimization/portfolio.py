@@ -2,7 +2,10 @@
 search operators (:mod:`molvae.optimization.operators`), in proportion to how often each has
 lately put a molecule into the elite pool.
 
-Until the study holds :data:`MIN_ELITES` scored molecules the sampler proposes alone. Then each
+A campaign without seeds begins with its start population
+(:mod:`molvae.optimization.start`): the model's training molecules, the first tenth of the
+budget. Until the study holds :data:`MIN_ELITES` scored molecules the sampler proposes alone. Then
+each
 of the ``M`` mechanisms (the sampler included) gets a share
 ``RESERVED / M + (1 - RESERVED) * rate_m / sum(rate)`` of the batch, where ``rate_m`` is an
 exponential average (weight :data:`MEMORY`) of the share of its proposals that entered the top
@@ -21,6 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from molvae.optimization.operators import Elites, Operator
+from molvae.optimization.start import StartPopulation
 from molvae.optimization.trials import Outcome, Proposal, Proposer
 
 __all__ = ["ELITES", "MIN_ELITES", "Portfolio", "allocate"]
@@ -63,11 +67,14 @@ def allocate(n: int, rates: Sequence[float], reserved: float = RESERVED) -> list
 
 class Portfolio:
     """A :class:`~molvae.optimization.trials.Proposer` over ``base`` (the sampler's) and
-    ``operators``; ``elites(k)`` reads the study's ``k`` best molecules."""
+    ``operators``, after the ``start`` population if any; ``elites(k)`` reads the study's ``k``
+    best molecules."""
 
     def __init__(self, base: Proposer, operators: Sequence[Operator],
-                 elites: Callable[[int], Elites], *, seed: int | None = None) -> None:
+                 elites: Callable[[int], Elites], *, seed: int | None = None,
+                 start: StartPopulation | None = None) -> None:
         self.base, self.operators, self.elites = base, list(operators), elites
+        self.start = start
         self.rng = np.random.default_rng(seed)
         self.rates: dict[str, float] = {}
         self.threshold = -math.inf
@@ -81,6 +88,8 @@ class Portfolio:
         return self.operator_seconds + (base or 0.0)
 
     def ask(self, n: int) -> list[Proposal]:
+        if self.start is not None and (first := self.start.take(n)):
+            return first
         pool = self.elites(ELITES)
         if len(pool) < MIN_ELITES or not self.operators:
             return self.base.ask(n)
@@ -103,7 +112,7 @@ class Portfolio:
         groups: dict[str, list[int]] = {}
         for i, p in enumerate(proposals):
             name = p.source if p.source in by_name else "sampler"
-            if p.source != "seed":
+            if p.source not in ("seed", "start"):
                 groups.setdefault(name, []).append(i)
         for name, idx in groups.items():
             rate = sum(improved[i] for i in idx) / len(idx)

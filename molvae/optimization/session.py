@@ -63,6 +63,7 @@ from molvae.optimization.outputs import remove_stale_temporaries, write_manifest
 from molvae.optimization.portfolio import Portfolio
 from molvae.optimization.samplers import LatentCmaEs, make_sampler
 from molvae.optimization.space import PRIOR_BOX, SearchSpace, model_space
+from molvae.optimization.start import StartPopulation
 from molvae.optimization.storage import open_storage, open_study
 from molvae.optimization.trials import OptunaTrials, SeedQueue, WholeTrials
 
@@ -370,10 +371,15 @@ def optimize(
         run = Run(campaign, objective, model, st, space, proposer, seeds, worker_name, out_dir,
                   journal, refresh_seconds)
         if campaign.operators and not objective.multi_objective:
+            start = None
+            if space.seeds_w is None:  # a campaign's seeds are its start
+                start = StartPopulation.of(model, space, campaign.budget,
+                                           sampler_seed(campaign.seed + 2, worker, done),
+                                           lambda: run.calls)
             run.proposer = proposer = Portfolio(
                 proposer, make_operators(campaign.operators, model, space,
                                          campaign_screen(objective)), run.elites,
-                seed=sampler_seed(campaign.seed + 1, worker, done))
+                seed=sampler_seed(campaign.seed + 1, worker, done), start=start)
         run.sync()
         start_calls = run.calls
         if out_dir is not None:

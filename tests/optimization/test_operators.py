@@ -27,7 +27,13 @@ from molvae.optimization.operators.local import (
     TrustRegion,
 )
 from molvae.optimization.operators.mutation import SelfiesMutation
-from molvae.optimization.operators.splice import FragmentSplice, cut_bonds, splice
+from molvae.optimization.operators.splice import (
+    FragmentSplice,
+    cut_bonds,
+    ring_cuts,
+    ring_splice,
+    splice,
+)
 from molvae.optimization.portfolio import ELITES, MIN_ELITES, RESERVED, Portfolio, allocate
 from molvae.optimization.space import model_space
 from molvae.optimization.trials import Outcome, Proposal
@@ -130,6 +136,41 @@ def test_a_splice_keeps_a_piece_of_each_parent() -> None:
         n = child.GetNumHeavyAtoms()
         assert 0.5 * b.GetNumHeavyAtoms() <= n <= 1.5 * a.GetNumHeavyAtoms()
     assert "CC(C)Cc1ccc(S(N)(=O)=O)cc1" in children  # ibuprofen's isobutylphenyl + sulfonamide
+
+
+def _ring_sizes(mol: Chem.Mol) -> set[int]:
+    return {len(ring) for ring in mol.GetRingInfo().AtomRings()}
+
+
+def test_a_ring_splice_swaps_a_ring_atom_and_keeps_ring_sizes_and_aromaticity() -> None:
+    """A ring splice joins the inner piece of one parent's ring to the outer piece of the
+    other's: the celecoxib analog with a fluorine gets the trifluoromethyl carbon of the
+    pyrazole, every child has only ring sizes its parents have, and no carbon between two
+    double bonds (the cumulenes a careless join of Kekule forms makes)."""
+    a = Chem.MolFromSmiles("Cc1ccc(-c2cc(F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1")
+    b = Chem.MolFromSmiles("FC(F)(F)c1ccn(C)n1")
+    rng = np.random.default_rng(0)
+    children = [c for c in (ring_splice(a, b, rng) for _ in range(300)) if c is not None]
+    smiles = {Chem.MolToSmiles(c) for c in children}
+    assert len(smiles) > 20
+    assert Chem.CanonSmiles("Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1") in smiles
+    for child in children:
+        assert _ring_sizes(child) <= _ring_sizes(a) | _ring_sizes(b)
+        for atom in child.GetAtoms():
+            doubles = sum(bond.GetBondType() == Chem.BondType.DOUBLE for bond in atom.GetBonds())
+            assert atom.GetAtomicNum() != 6 or doubles <= 1
+    aromatic_rings = [sum(all(child.GetAtomWithIdx(i).GetIsAromatic() for i in ring)
+                          for ring in child.GetRingInfo().AtomRings()) for child in children]
+    assert np.mean(aromatic_rings) > 1.5  # the aromatic rings mostly stay aromatic
+
+
+def test_a_ring_cut_leaves_one_or_two_ring_atoms_inside() -> None:
+    toluene = Chem.MolFromSmiles("Cc1ccccc1")
+    cuts = ring_cuts(toluene)
+    assert {k for *_, k in cuts} == {1, 2}
+    assert all(toluene.GetAtomWithIdx(inner).GetDegree() == 3 for _, _, inner, k in cuts
+               if k == 1)  # one ring atom alone moves only with a substituent
+    assert ring_cuts(Chem.MolFromSmiles("CCO")) == []
 
 
 def test_a_splice_needs_a_bond_to_cut() -> None:
@@ -249,7 +290,8 @@ def test_a_run_with_operators_keeps_the_budget_and_records_each_source(tiny_mode
     campaign = loads_campaign(CAMPAIGN)
     table = optimize(campaign, model=tiny_model, out=tmp_path / "run")
     assert len(table) == 120 and table["smiles"].is_unique
-    assert set(table["source"]) <= {"cmaes", "local", "crossover", "mutate", "splice", "edit"}
+    assert set(table["source"]) <= {"start", "cmaes", "local", "crossover", "mutate", "splice",
+                                    "edit"}
     assert {"local", "crossover", "mutate", "splice", "edit"} & set(table["source"])
     sources = json.loads((tmp_path / "run" / "timing.json").read_text())["sources"]
     for name in set(table["source"]):
