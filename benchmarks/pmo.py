@@ -278,10 +278,12 @@ class Inputs:
 def run_molvae(
     campaign: Path, *, sampler: str, seed: int, budget: int, model: Any, run_dir: Path,
     seeds: Sequence[str] = (), operators: Sequence[str] | None = None,
+    start: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The optimizer on a campaign, in a fresh run directory; its molecules by trial (the order
     of the oracle calls for one worker) and its ``timing.json``. ``seeds`` are screened first
-    (scored as the first trials; the search starts from the best of them)."""
+    (scored as the first trials; the search starts from the best of them); ``start`` sizes the
+    start population (None: the campaign's)."""
     from molvae import optimize
 
     if run_dir.exists():  # a study left there would be resumed: its wall time would be wrong
@@ -291,6 +293,8 @@ def run_molvae(
         resolved = dataclasses.replace(resolved, seeds=tuple(seeds))
     if operators is not None:
         resolved = resolved.with_overrides(operators=operators)
+    if start is not None:
+        resolved = dataclasses.replace(resolved, start=start)
     table = optimize(
         resolved, budget=budget, seed=seed, sampler=sampler, model=model, out=run_dir,
         progress=False,
@@ -457,24 +461,39 @@ def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | No
     return names
 
 
-def operator_set(text: str) -> tuple[str, ...]:
-    """The operators of an ablation set: ``none``, ``all`` or ``+``-joined names.
+#: The token of an ablation set that turns the start population off (``all+nostart``).
+NO_START = "nostart"
 
-    >>> operator_set("local+mutate"), operator_set("none")
-    (('local', 'mutate'), ())
+
+def operator_set(text: str) -> tuple[str, ...]:
+    """The operators of an ablation set: ``none``, ``all`` or ``+``-joined names, any of them
+    with ``+nostart`` (no start population, :func:`start_of`).
+
+    >>> operator_set("local+mutate"), operator_set("none"), len(operator_set("all+nostart"))
+    (('local', 'mutate'), (), 5)
     """
     from molvae.optimization.operators import OPERATORS
 
-    if text == "none":
+    tokens = [t for t in text.split("+") if t != NO_START]
+    if tokens == ["none"]:
         return ()
-    if text == "all":
+    if tokens == ["all"]:
         return OPERATORS
-    names = tuple(text.split("+"))
+    names = tuple(tokens)
     unknown = [n for n in names if n not in OPERATORS]
     if unknown:
         raise ValueError(f"unknown operator {unknown[0]!r}; expected none, all or a +-list of "
                          f"{', '.join(OPERATORS)}")
     return names
+
+
+def start_of(text: str) -> int | None:
+    """The start population an ablation set asks for: 0 with ``+nostart``, else the campaign's.
+
+    >>> start_of("all+nostart"), start_of("all")
+    (0, None)
+    """
+    return 0 if NO_START in text.split("+") else None
 
 
 def run_one(
@@ -494,7 +513,7 @@ def run_one(
             campaign, sampler=sampler, seed=seed, budget=budget, model=model,
             run_dir=workdir / task / method / f"seed{seed}",
             seeds=moses_smiles(train, int(screen), seed) if screen else (),
-            operators=operator_set(ops) if ops else None,
+            operators=operator_set(ops) if ops else None, start=start_of(ops),
         )
     elif method == "prior":
         table = score_in_order(campaign, prior_smiles(model, budget, seed))

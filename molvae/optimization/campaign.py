@@ -104,6 +104,9 @@ class Campaign:
             seeds; ``None``: the prior box.
         operators: the search operators that propose beside the sampler from the best molecules
             found (:data:`~molvae.optimization.operators.OPERATORS`; single objective only).
+        start: oracle calls spent first on the model's training molecules when the campaign has
+            no seeds and has operators (:mod:`molvae.optimization.start`); ``None``: a tenth of
+            the budget, at most 1,000; 0: none.
         source: the file this came from (messages only; not compared).
     """
 
@@ -124,6 +127,7 @@ class Campaign:
     seeds_sample: int | None = None
     trust_region: float | None = None
     operators: tuple[str, ...] = DEFAULT_OPERATORS
+    start: int | None = None
     source: str = field(default="<campaign>", compare=False)
 
     def objective(self) -> Objective:
@@ -156,6 +160,8 @@ class Campaign:
         if self.trust_region is not None:
             settings["trust_region"] = self.trust_region
         settings["operators"] = list(self.operators)
+        if self.start is not None:
+            settings["start"] = self.start
         return {"campaign": settings, **self.objective().to_dict()}
 
     def with_overrides(
@@ -264,6 +270,7 @@ _CAMPAIGN_KEYS: dict[str, tuple[Any, bool]] = {
     "seeds_sample": (int, False),
     "trust_region": (float, False),
     "operators": (tuple[Literal[OPERATORS], ...], False),
+    "start": (int, False),
     "diversity": (dict, False),
 }
 _DIVERSITY_KEYS: dict[str, tuple[Any, bool]] = {
@@ -280,7 +287,7 @@ class _Reader(ObjectiveReader):
 
     def check_setting(self, key: str, value: Any, path: str) -> None:
         limits = {"budget": 1, "batch_size": 1, "top_k": 1, "seed": 0, "max_per_scaffold": 0,
-                  "seeds_sample": 1}
+                  "seeds_sample": 1, "start": 0}
         if key in limits and value < limits[key]:
             raise self.error(path, f"must be at least {limits[key]} (got {value})")
         if key == "trust_region" and not value > 0:
@@ -374,11 +381,16 @@ class _Reader(ObjectiveReader):
                 "campaign.trust_region",
                 "a trust region surrounds the seed molecules: give seeds = [...] or seeds_file",
             )
+        if settings.get("start") and seeds:
+            raise self.error(
+                "campaign.start",
+                "a campaign with seeds starts from them: give start = 0, or drop the seeds",
+            )
         self.build_objective(components, filters, aggregate, objectives)  # names, weights...
         plain = {
             k: settings[k]
             for k in ("description", "seed", "budget", "batch_size", "top_k", "trust_region",
-                      "seeds_sample")
+                      "seeds_sample", "start")
             if k in settings
         }
         return Campaign(

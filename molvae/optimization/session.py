@@ -63,7 +63,7 @@ from molvae.optimization.outputs import remove_stale_temporaries, write_manifest
 from molvae.optimization.portfolio import Portfolio
 from molvae.optimization.samplers import LatentCmaEs, make_sampler
 from molvae.optimization.space import PRIOR_BOX, SearchSpace, model_space
-from molvae.optimization.start import StartPopulation
+from molvae.optimization.start import StartPopulation, start_size
 from molvae.optimization.storage import open_storage, open_study
 from molvae.optimization.trials import OptunaTrials, SeedQueue, WholeTrials
 
@@ -372,8 +372,9 @@ def optimize(
                   journal, refresh_seconds)
         if campaign.operators and not objective.multi_objective:
             start = None
-            if space.seeds_w is None:  # a campaign's seeds are its start
-                start = StartPopulation.of(model, space, campaign.budget,
+            size = start_size(campaign.budget) if campaign.start is None else campaign.start
+            if space.seeds_w is None and size:  # a campaign's seeds are its start
+                start = StartPopulation.of(model, space, size,
                                            sampler_seed(campaign.seed + 2, worker, done),
                                            lambda: run.calls)
             run.proposer = proposer = Portfolio(

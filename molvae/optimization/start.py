@@ -12,7 +12,8 @@ calls of a campaign without seeds are centres drawn without replacement (by the 
 then the search proceeds from the best of them. A model with a one-Gaussian prior (an older
 file) has one centre: its start population is drawn from the prior instead.
 
-A campaign's own seeds are its start: a campaign with seeds has no start population.
+A campaign's own seeds are its start: a campaign with seeds has no start population. A
+campaign's ``start`` setting gives its size (0: none).
 """
 
 from __future__ import annotations
@@ -73,10 +74,10 @@ class StartPopulation:
     _next: int | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, model: Any, space: SearchSpace, budget: int, seed: int,
+    def of(cls, model: Any, space: SearchSpace, size: int, seed: int,
            calls: Callable[[], int]) -> StartPopulation:
-        """The start population of a campaign of ``budget`` calls searched in ``space``."""
-        size = start_size(budget)
+        """A start population of ``size`` calls (:func:`start_size` of the budget, or the
+        campaign's ``start``) for a search in ``space``."""
         # more points than calls: a centre that decodes to a molecule already scored costs none
         z = start_points(model, 2 * size, seed) if size else np.zeros((0, len(space.lower)))
         w = np.clip(space.whiten(z), space.lower, space.upper) if len(z) else z

@@ -6,7 +6,9 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
+import pytest
 
+from molvae.errors import CampaignError
 from molvae.optimization import optimize
 from molvae.optimization.campaign import loads_campaign
 from molvae.optimization.space import model_space
@@ -38,8 +40,9 @@ def test_start_points_are_distinct_centres_of_the_sampling_distribution(tiny_mod
 def test_the_start_population_is_proposed_until_the_study_holds_its_size(tiny_model) -> None:
     space = model_space(tiny_model)
     calls = [0]
-    start = StartPopulation.of(tiny_model, space, budget=100, seed=0, calls=lambda: calls[0])
-    assert start.size == start_size(100) == 10
+    start = StartPopulation.of(tiny_model, space, start_size(100), seed=0,
+                               calls=lambda: calls[0])
+    assert start.size == 10
     first = start.take(4)
     assert [p.source for p in first] == ["start"] * 4
     assert all(np.all((p.w >= space.lower) & (p.w <= space.upper)) for p in first)
@@ -63,3 +66,15 @@ def test_a_campaign_with_seeds_has_no_start_population(tiny_model, tmp_path) -> 
     table = optimize(loads_campaign(seeded), model=tiny_model, out=tmp_path / "run")
     assert "start" not in set(table["source"])
     assert "seed" in set(table["source"])
+
+
+def test_the_start_setting_sizes_or_removes_the_start_population(tiny_model, tmp_path) -> None:
+    none = CAMPAIGN.replace('batch_size = 8', 'batch_size = 8\nstart = 0')
+    table = optimize(loads_campaign(none), model=tiny_model, out=tmp_path / "none")
+    assert "start" not in set(table["source"])
+    assert loads_campaign(none).to_dict()["campaign"]["start"] == 0
+    seeded = none.replace("start = 0", 'start = 5\nseeds = ["CCO"]')
+    with pytest.raises(CampaignError, match="campaign.start.*seeds"):
+        loads_campaign(seeded)
+    with pytest.raises(CampaignError, match="campaign.start"):
+        loads_campaign(none.replace("start = 0", "start = -1"))
