@@ -53,8 +53,12 @@ log = logging.getLogger(__name__)
 #: Trials one call may ask for, per molecule of budget, before it gives up on a sampler that only
 #: proposes molecules already scored.
 MAX_TRIALS_PER_MOLECULE = 20
-#: Seconds between refreshes of the output files during a run.
+#: Seconds between refreshes of the output files during a run, at the least.
 REFRESH_SECONDS = 10.0
+#: A refresh waits at least this many times as long as the last one took, so that writing the
+#: files of a large study (results, top list, plot: a second or more at 10,000 molecules) costs
+#: at most a twentieth of the run.
+REFRESH_FACTOR = 20.0
 #: Seconds a worker waits before it reads the study again while the rest of the budget is
 #: reserved by other workers.
 WAIT_SECONDS = 0.5
@@ -121,6 +125,7 @@ class Run:
         self.trials_asked = 0
         self.calls_here = 0
         self.last_write = -math.inf  # write as soon as anything is scored
+        self.write_seconds = 0.0  # how long the last refresh took
         self.budget = campaign.budget
         self.session = uuid.uuid4().hex[:16]  # this process's session on the study
         self.seq = 0  # its reservations, numbered
@@ -338,8 +343,10 @@ class Run:
         """Refresh the output files (when due, or ``final``); the results table if built."""
         if self.out is None and not final:
             return None
-        if not final and time.monotonic() - self.last_write < self.refresh_seconds:
+        wait = max(self.refresh_seconds, REFRESH_FACTOR * self.write_seconds)
+        if not final and time.monotonic() - self.last_write < wait:
             return None
+        start = time.monotonic()
         self.sync()
         table = self.results()
         if self.out is not None:
@@ -347,6 +354,7 @@ class Run:
                 write_outputs(self.out, table, list(self.records.values()), self.campaign,
                               self.objective)
         self.last_write = time.monotonic()
+        self.write_seconds = self.last_write - start
         return table
 
     def until(self, budget: int, batch_size: int, progress: bool) -> pd.DataFrame:
