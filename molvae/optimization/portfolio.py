@@ -4,9 +4,8 @@ lately put a molecule into the elite pool.
 
 A campaign without seeds begins with its start population
 (:mod:`molvae.optimization.start`): the model's training molecules, the first tenth of the
-budget. Until the study holds :data:`MIN_ELITES` scored molecules the sampler proposes alone. Then
-each
-of the ``M`` mechanisms (the sampler included) gets a share
+budget. Until the study holds :data:`MIN_ELITES` scored molecules the sampler proposes alone.
+Then each of the ``M`` mechanisms (the sampler included) gets a share
 ``RESERVED / M + (1 - RESERVED) * rate_m / sum(rate)`` of the batch, where ``rate_m`` is an
 exponential average (weight :data:`MEMORY`) of the share of its proposals that entered the top
 :data:`ELITES` of the study: no per-task setting; what works on a campaign gets most of its
@@ -24,6 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from molvae.optimization.operators import Elites, Operator
+from molvae.optimization.start import SOURCE as START
 from molvae.optimization.start import StartPopulation
 from molvae.optimization.trials import Outcome, Proposal, Proposer
 
@@ -112,7 +112,7 @@ class Portfolio:
         groups: dict[str, list[int]] = {}
         for i, p in enumerate(proposals):
             name = p.source if p.source in by_name else "sampler"
-            if p.source not in ("seed", "start"):
+            if p.source not in ("seed", START):  # chosen, not proposed: no mechanism's rate
                 groups.setdefault(name, []).append(i)
         for name, idx in groups.items():
             rate = sum(improved[i] for i in idx) / len(idx)

@@ -129,11 +129,12 @@ def ring_splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> Chem.Mol 
     the other, the new ring aromatic where its atoms were (the bonds zipped as they were),
     else with the bond orders :func:`_ring_join` finds."""
     with without_rdkit_log():
-        return _ring_splice(a, b, rng)
+        return _ring_splice(a, b, ring_cuts(a), rng)
 
 
-def _ring_splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> Chem.Mol | None:
-    cuts_a = ring_cuts(a)
+def _ring_splice(a: Chem.Mol, b: Chem.Mol, cuts_a: list[tuple[int, int, int, int]],
+                 rng: np.random.Generator) -> Chem.Mol | None:
+    """:func:`ring_splice` with ``a``'s :func:`ring_cuts` given, under RDKit's log muted."""
     if not cuts_a:
         return None
     cut_a = cuts_a[rng.integers(len(cuts_a))]
@@ -208,11 +209,11 @@ def splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> str | None:
     >>> "COc1ccccc1" in children
     True
     """
-    ring = rng.random() < RING_SHARE
+    cuts_a = ring_cuts(a) if rng.random() < RING_SHARE else []
     with without_rdkit_log():
         try:
-            if ring and ring_cuts(a):
-                child = ring_splice(a, b, rng)
+            if cuts_a:
+                child = _ring_splice(a, b, cuts_a, rng)
             elif (pieces := _chain_pieces(a, b, rng)) is not None:
                 child = Chem.molzip(*pieces)
                 Chem.SanitizeMol(child)
