@@ -130,9 +130,11 @@ class TrainedModel:
         return net.latent_mean.detach().cpu().numpy(), net.latent_std.detach().cpu().numpy()
 
     # --- molecules -> latents ------------------------------------------------------------------
-    def tokenize(self, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-        """Token ids of the encodable molecules, a mask of which they are, and the errors."""
-        t = self._tokenize(smiles)
+    def tokenize(self, smiles: Sequence[str], *,
+                 canonical: bool = False) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+        """Token ids of the encodable molecules, a mask of which they are, and the errors;
+        ``canonical``: the SMILES are RDKit's canonical ones already."""
+        t = self._tokenize(smiles, canonical=canonical)
         return t.tokens, t.ok, t.errors
 
     def missing_symbols(self, smiles: str) -> list[str]:
@@ -146,9 +148,10 @@ class TrainedModel:
             return Standardized(smiles, smiles)
         return standardize(smiles, self.missing_symbols)
 
-    def _tokenize(self, smiles: Sequence[str]) -> Tokenized:
+    def _tokenize(self, smiles: Sequence[str], *, canonical: bool = False) -> Tokenized:
         """:meth:`tokenize`, plus each molecule's canonical SMILES, SELFIES and standardization
-        note (one RDKit and one SELFIES pass per molecule: they are the expensive part)."""
+        note (one RDKit and one SELFIES pass per molecule: they are the expensive part; the
+        SELFIES pass alone for ``canonical`` SMILES that need no standardization)."""
         rows, ok, errors = [], np.zeros(len(smiles), dtype=bool), {}
         canon: list[str | None] = [None] * len(smiles)
         selfies: list[str | None] = [None] * len(smiles)
@@ -158,7 +161,7 @@ class TrainedModel:
                 try:
                     if self.standardize and isinstance(smi, str) and "." not in smi:
                         try:  # the common case: nothing to standardize, one RDKit pass
-                            can, sel = canonical_and_selfies(smi)
+                            can, sel = canonical_and_selfies(smi, canonical=canonical)
                             rows.append(self.vocab.encode_selfies(sel, smiles=smi))
                             ok[i], canon[i], selfies[i] = True, can, sel
                             continue
@@ -187,12 +190,15 @@ class TrainedModel:
 
     @torch.no_grad()
     def encode_latents(self, smiles: Sequence[str], *, stochastic: bool = False,
-                       seed: int | None = None, batch_size: int = 4096) -> EncodeResult:
-        """Latent points of molecules: the posterior mean, or a sample with ``stochastic``.
+                       seed: int | None = None, batch_size: int = 4096,
+                       canonical: bool = False) -> EncodeResult:
+        """Latent points of molecules: the posterior mean, or a sample with ``stochastic``;
+        ``canonical``: the SMILES are RDKit's canonical ones already (what a search operator
+        writes), which saves a parse of each.
 
         Molecules the model cannot encode are reported in ``errors``, never silently dropped.
         """
-        tokens, ok, errors = self.tokenize(list(smiles))
+        tokens, ok, errors = self.tokenize(list(smiles), canonical=canonical)
         return self._encode_tokens(tokens, ok, errors, stochastic=stochastic, seed=seed,
                                    batch_size=batch_size)
 

@@ -55,9 +55,11 @@ def smiles_to_selfies(smiles: str) -> str:
     return canonical_and_selfies(smiles)[1]
 
 
-def canonical_and_selfies(smiles: str) -> tuple[str, str]:
-    """The RDKit canonical SMILES and its SELFIES (see :func:`smiles_to_selfies`)."""
-    canon = canonical_smiles(smiles)
+def canonical_and_selfies(smiles: str, *, canonical: bool = False) -> tuple[str, str]:
+    """The RDKit canonical SMILES and its SELFIES (see :func:`smiles_to_selfies`);
+    ``canonical``: ``smiles`` is RDKit's canonical SMILES already (a molecule an operator
+    wrote with ``MolToSmiles``), so the RDKit pass is skipped."""
+    canon = smiles if canonical else canonical_smiles(smiles)
     if canon is None:
         raise InvalidSmilesError(f"invalid SMILES {_shown(smiles)}: {why_unreadable(smiles)}")
     try:

@@ -18,6 +18,7 @@ that told molecules in the last :data:`ACTIVE_SECONDS`), so they finish together
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import math
@@ -65,6 +66,15 @@ WAIT_SECONDS = 0.5
 #: A worker that told molecules within this many seconds is counted as active when the rest of
 #: the budget is shared.
 ACTIVE_SECONDS = 120.0
+
+
+def _rank_key(rec: Record) -> tuple[float, int, str] | None:
+    """Where ``rec`` sorts among the scored molecules (best first, ties by trial); None when
+    it has no finite score (failed, or a multi-objective row)."""
+    score = rec.row.get("score", math.nan)
+    if not isinstance(score, float | int) or not math.isfinite(score):
+        return None
+    return -float(score), rec.trial, rec.smiles
 
 
 @dataclass
@@ -117,6 +127,10 @@ class Run:
         self.refresh_seconds = refresh_seconds
         self.columns = list(objective.columns)
         self.records: dict[str, Record] = {}
+        # (-score, trial, SMILES) of every record with a finite score, best first: the elites
+        # and the top 10 are read from its head, batch after batch, without sorting the study
+        self.ranking: list[tuple[float, int, str]] = []
+        self.latest: dict[str, float] = {}  # worker -> when it last told a scored molecule
         self.seen_trials: set[int] = set()
         self.properties: dict[str, dict[str, Any]] = {}  # SMILES -> its property-table row
         self.novel: dict[str, Any] = {}  # SMILES -> whether the training set lacks it
@@ -147,7 +161,12 @@ class Run:
                 continue
             known = self.records.get(rec.smiles)
             if known is None or rec.trial < known.trial:
+                if known is not None and (old := _rank_key(known)) is not None:
+                    del self.ranking[bisect.bisect_left(self.ranking, old)]
                 self.records[rec.smiles] = rec
+                self.latest[rec.worker] = max(rec.time, self.latest.get(rec.worker, -math.inf))
+                if (key := _rank_key(rec)) is not None:
+                    bisect.insort(self.ranking, key)
         if self.seeds is not None:
             self.seeds.note(new)
 
@@ -160,30 +179,30 @@ class Run:
         """This worker's share of the remaining budget: all of it alone, else an equal part
         among the workers that told molecules lately (this one included)."""
         recent = time.time() - ACTIVE_SECONDS
-        workers = {r.worker for r in self.records.values() if r.time >= recent} | {self.worker}
+        workers = {w for w, t in self.latest.items() if t >= recent} | {self.worker}
         return max(1, math.ceil(remaining / len(workers)))
 
     def elites(self, k: int) -> Elites:
         """The ``k`` best molecules in the study (any worker's) that have a recorded point, and
-        every molecule it has scored (``seen``)."""
-        scored = [(r.row.get("score", math.nan), r) for r in self.records.values()
-                  if r.w is not None]
-        scored = [(s, r) for s, r in scored if isinstance(s, float | int) and math.isfinite(s)]
-        scored.sort(key=lambda pair: (-pair[0], pair[1].trial))
-        top = scored[:k]
+        every molecule it has scored (``seen``); ties go to the earlier trial."""
+        top: list[Record] = []
+        for _, _, smiles in self.ranking:
+            if len(top) == k:
+                break
+            if (rec := self.records[smiles]).w is not None:
+                top.append(rec)
         dims = len(self.space.lower)
-        return Elites(tuple(r.smiles for _, r in top), np.array([s for s, _ in top], dtype=float),
-                      np.array([r.w for _, r in top], dtype=float).reshape(len(top), dims),
+        return Elites(tuple(r.smiles for r in top),
+                      np.array([r.row["score"] for r in top], dtype=float),
+                      np.array([r.w for r in top], dtype=float).reshape(len(top), dims),
                       seen=self.records)
 
     def best_and_top10(self) -> tuple[float, float]:
         """The best score and the PMO top-10 mean (missing places count 0)."""
-        s = np.array([r.row.get("score", math.nan) for r in self.records.values()], dtype=float)
-        s = s[np.isfinite(s)]
-        if not len(s):
+        if not self.ranking:
             return math.nan, math.nan
-        top = np.sort(s)[-10:]
-        return float(top[-1]), float(top.sum() / 10)
+        top = [-key[0] for key in self.ranking[:10]]
+        return top[0], sum(top) / 10
 
     # -- one batch --
 

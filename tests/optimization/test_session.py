@@ -407,15 +407,12 @@ def test_the_rest_of_the_budget_is_shared_among_the_active_workers():
     import time
 
     from molvae.optimization.loop import ACTIVE_SECONDS, Run
-    from molvae.optimization.records import Record
 
-    run = Run.__new__(Run)  # the share needs only the records and the worker's name
-    run.worker, run.records = "me", {}
+    run = Run.__new__(Run)  # the share needs only when each worker last told and its own name
+    run.worker, run.latest = "me", {}
     assert run.share(10) == 10  # alone: all of it, so one worker ends exactly on the budget
     now = time.time()
-    run.records = {"CCO": Record("CCO", {}, 0, "other", now),
-                   "CCN": Record("CCN", {}, 1, "third", now),
-                   "CCC": Record("CCC", {}, 2, "gone", now - 2 * ACTIVE_SECONDS)}
+    run.latest = {"other": now, "third": now, "gone": now - 2 * ACTIVE_SECONDS}
     assert run.share(10) == 4 and run.share(2) == 1  # three active workers (one has stopped)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from rdkit import Chem
 
-from molvae.chem import canonical_smiles, without_rdkit_log
+from molvae.chem import canonical_smiles, to_mol, without_rdkit_log
 from molvae.optimization.operators._base import Elites
 from molvae.optimization.operators.encoding import (
     Parsed,
@@ -110,13 +110,13 @@ def change_bond_order(mol: Chem.RWMol, rng: np.random.Generator) -> bool:
 def close_ring(mol: Chem.RWMol, rng: np.random.Generator) -> bool:
     """A single bond between two atoms with hydrogens, 4 or 5 bonds apart: a 5- or 6-ring."""
     distances = Chem.GetDistanceMatrix(mol)
-    pairs = [(a.GetIdx(), b.GetIdx()) for a in mol.GetAtoms() for b in mol.GetAtoms()
-             if a.GetIdx() < b.GetIdx() and a.GetTotalNumHs() and b.GetTotalNumHs()
-             and distances[a.GetIdx(), b.GetIdx()] + 1 in RING_SIZES]
-    pair = _pick(pairs, rng)
-    if pair is None:
+    with_h = np.array([a.GetTotalNumHs() > 0 for a in mol.GetAtoms()], dtype=bool)
+    ok = np.triu(np.outer(with_h, with_h), k=1) & np.isin(distances + 1, RING_SIZES)
+    pairs = np.argwhere(ok)  # row by row: the pairs (i < j) in atom order
+    if not len(pairs):
         return False
-    mol.AddBond(pair[0], pair[1], Chem.BondType.SINGLE)
+    i, j = pairs[int(rng.integers(len(pairs)))]
+    mol.AddBond(int(i), int(j), Chem.BondType.SINGLE)
     return True
 
 
@@ -134,8 +134,9 @@ EDITS: tuple[Edit, ...] = (change_atom, append_atom, insert_atom, delete_atom,
 
 
 def edit(mol: Chem.Mol, rng: np.random.Generator) -> str | None:
-    """One random graph edit of ``mol``: canonical SMILES of the child, or None when the edit
-    does not apply or leaves no valid single molecule.
+    """One random graph edit of ``mol`` (a parsed or :func:`kekulized` molecule): canonical
+    SMILES of the child, or None when the edit does not apply or leaves no valid single
+    molecule.
 
     >>> rng = np.random.default_rng(0)
     >>> children = {edit(Chem.MolFromSmiles("CCO"), rng) for _ in range(100)}
@@ -145,7 +146,8 @@ def edit(mol: Chem.Mol, rng: np.random.Generator) -> str | None:
     work = Chem.RWMol(mol)
     with without_rdkit_log():
         try:
-            Chem.Kekulize(work, clearAromaticFlags=True)
+            if any(b.GetIsAromatic() for b in work.GetBonds()):
+                Chem.Kekulize(work, clearAromaticFlags=True)
             if not EDITS[int(rng.integers(len(EDITS)))](work, rng):
                 return None
             child = work.GetMol()
@@ -154,6 +156,24 @@ def edit(mol: Chem.Mol, rng: np.random.Generator) -> str | None:
             return None
     smiles = canonical_smiles(child)
     return smiles if smiles and "." not in smiles else None
+
+
+class Kekulized(Parsed):
+    """The elites' molecules, parsed and kekulized on first use (an edit works on explicit
+    single and double bonds, and an elite is edited batch after batch); None where RDKit
+    cannot kekulize one."""
+
+    def __missing__(self, smiles: str) -> Chem.Mol | None:
+        mol = to_mol(smiles)
+        if mol is not None:
+            mol = Chem.RWMol(mol)
+            try:
+                with without_rdkit_log():
+                    Chem.Kekulize(mol, clearAromaticFlags=True)
+            except (ValueError, RuntimeError):
+                mol = None
+        self[smiles] = mol
+        return mol
 
 
 @dataclass
@@ -165,7 +185,7 @@ class GraphEdit:
     name: str = "edit"
     #: What a child must pass to be proposed (default :func:`~.encoding.plausible`).
     screen: Screen | None = None
-    _mols: Parsed = field(default_factory=Parsed, repr=False)
+    _mols: Kekulized = field(default_factory=Kekulized, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
         def child() -> str | None:

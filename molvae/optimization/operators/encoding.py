@@ -21,11 +21,12 @@ __all__ = ["Parsed", "Screen", "campaign_screen", "encoded_proposals", "new_chil
 
 def encoded_proposals(model: Any, space: SearchSpace, smiles: Sequence[str],
                       source: str) -> list[Proposal]:
-    """Molecule proposals for ``smiles`` with their encoded points, whitened into ``space``'s
-    box; molecules ``model`` (a TrainedModel) cannot write are left out."""
+    """Molecule proposals for ``smiles`` (RDKit canonical SMILES, as every operator writes
+    them) with their encoded points, whitened into ``space``'s box; molecules ``model`` (a
+    TrainedModel) cannot write are left out."""
     if not smiles:
         return []
-    enc = model.encode_latents(list(smiles))
+    enc = model.encode_latents(list(smiles), canonical=True)
     kept = [s for s, ok in zip(smiles, enc.ok, strict=True) if ok]
     w = np.clip(space.whiten(enc.z), space.lower, space.upper)
     return [Proposal(x, source, smiles=s, z=z) for s, x, z in zip(kept, w, enc.z, strict=True)]

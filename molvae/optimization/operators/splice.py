@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from rdkit import Chem
 
-from molvae.chem import canonical_smiles, without_rdkit_log
+from molvae.chem import canonical_smiles, to_mol, without_rdkit_log
 from molvae.optimization.operators._base import Elites
 from molvae.optimization.operators.encoding import (
-    Parsed,
     Screen,
     encoded_proposals,
     new_children,
@@ -31,8 +31,8 @@ from molvae.optimization.operators.encoding import (
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal
 
-__all__ = ["FragmentSplice", "cut_bonds", "halves", "ring_cuts", "ring_halves", "ring_splice",
-           "splice"]
+__all__ = ["FragmentSplice", "Parent", "cut_bonds", "halves", "ring_cuts", "ring_halves",
+           "ring_splice", "splice"]
 
 #: Attempts per proposal asked before giving up (a cut may give a parent or a repeat).
 ATTEMPTS = 4
@@ -105,13 +105,53 @@ def ring_halves(mol: Chem.Mol,
     return (pieces[0], pieces[1]) if inner in groups[0] else (pieces[1], pieces[0])
 
 
-def _chain_pieces(a: Chem.Mol, b: Chem.Mol,
+class Parent:
+    """A parent's cuts and the pieces they leave, each computed once: a splice operator draws
+    many children from the same few elites, batch after batch, and cutting (RDKit's
+    ``FragmentOnBonds``) is most of a splice's cost. The pieces are shared: a splice copies
+    them (``molzip``) and never changes their atoms or bonds."""
+
+    def __init__(self, mol: Chem.Mol) -> None:
+        self.mol = mol
+        self._halves: dict[int, tuple[Chem.Mol, Chem.Mol]] = {}
+        self._ring_halves: dict[tuple[tuple[int, int, int, int], bool],
+                                tuple[Chem.Mol, Chem.Mol] | None] = {}
+
+    @cached_property
+    def cut_bonds(self) -> list[int]:
+        return cut_bonds(self.mol)
+
+    @cached_property
+    def ring_cuts(self) -> list[tuple[int, int, int, int]]:
+        return ring_cuts(self.mol)
+
+    @cached_property
+    def kekulized(self) -> Chem.Mol | None:
+        return _kekulized(self.mol)
+
+    def halves(self, bond: int) -> tuple[Chem.Mol, Chem.Mol]:
+        if bond not in self._halves:
+            self._halves[bond] = halves(self.mol, bond)
+        return self._halves[bond]
+
+    def ring_halves(self, cut: tuple[int, int, int, int],
+                    kekulize: bool) -> tuple[Chem.Mol, Chem.Mol] | None:
+        """:func:`ring_halves` of the molecule, or of its Kekulé form; None as there, or where
+        the molecule has no Kekulé form."""
+        key = cut, kekulize
+        if key not in self._ring_halves:
+            mol = self.kekulized if kekulize else self.mol
+            self._ring_halves[key] = ring_halves(mol, cut) if mol is not None else None
+        return self._ring_halves[key]
+
+
+def _chain_pieces(a: Parent, b: Parent,
                   rng: np.random.Generator) -> tuple[Chem.Mol, Chem.Mol] | None:
-    bonds_a, bonds_b = cut_bonds(a), cut_bonds(b)
+    bonds_a, bonds_b = a.cut_bonds, b.cut_bonds
     if not bonds_a or not bonds_b:
         return None
-    left = halves(a, bonds_a[rng.integers(len(bonds_a))])[rng.integers(2)]
-    right = halves(b, bonds_b[rng.integers(len(bonds_b))])[rng.integers(2)]
+    left = a.halves(bonds_a[rng.integers(len(bonds_a))])[rng.integers(2)]
+    right = b.halves(bonds_b[rng.integers(len(bonds_b))])[rng.integers(2)]
     return left, right
 
 
@@ -129,25 +169,24 @@ def ring_splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> Chem.Mol 
     the other, the new ring aromatic where its atoms were (the bonds zipped as they were),
     else with the bond orders :func:`_ring_join` finds."""
     with without_rdkit_log():
-        return _ring_splice(a, b, ring_cuts(a), rng)
+        return _ring_splice(Parent(a), Parent(b), rng)
 
 
-def _ring_splice(a: Chem.Mol, b: Chem.Mol, cuts_a: list[tuple[int, int, int, int]],
-                 rng: np.random.Generator) -> Chem.Mol | None:
-    """:func:`ring_splice` with ``a``'s :func:`ring_cuts` given, under RDKit's log muted."""
+def _ring_splice(a: Parent, b: Parent, rng: np.random.Generator) -> Chem.Mol | None:
+    """:func:`ring_splice` of two parents, under RDKit's log muted."""
+    cuts_a = a.ring_cuts
     if not cuts_a:
         return None
     cut_a = cuts_a[rng.integers(len(cuts_a))]
-    cuts_b = [c for c in ring_cuts(b) if c[3] == cut_a[3]]  # as many inner ring atoms
+    cuts_b = [c for c in b.ring_cuts if c[3] == cut_a[3]]  # as many inner ring atoms
     if not cuts_b:
         return None
     cut_b = cuts_b[rng.integers(len(cuts_b))]
     a_inner = rng.random() < 0.5
     for kekulize in (False, True):
-        ma, mb = (_kekulized(a), _kekulized(b)) if kekulize else (a, b)
-        if ma is None or mb is None:
+        if kekulize and (a.kekulized is None or b.kekulized is None):
             return None
-        pa, pb = ring_halves(ma, cut_a), ring_halves(mb, cut_b)
+        pa, pb = a.ring_halves(cut_a, kekulize), b.ring_halves(cut_b, kekulize)
         if pa is None or pb is None:
             return None
         inner, outer = (pa[0], pb[1]) if a_inner else (pb[0], pa[1])
@@ -196,7 +235,7 @@ def _ring_join(inner: Chem.Mol, outer: Chem.Mol, rng: np.random.Generator) -> Ch
     return best[int(rng.integers(len(best)))]
 
 
-def splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> str | None:
+def splice(a: Chem.Mol | Parent, b: Chem.Mol | Parent, rng: np.random.Generator) -> str | None:
     """A child of ``a`` and ``b``: a chain splice (a random half of ``a`` cut at a random
     acyclic single bond, joined to a random half of ``b``) or, :data:`RING_SHARE` of the time, a
     ring splice (:func:`ring_halves`); canonical SMILES, or None when the parents have nothing
@@ -209,11 +248,12 @@ def splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> str | None:
     >>> "COc1ccccc1" in children
     True
     """
-    cuts_a = ring_cuts(a) if rng.random() < RING_SHARE else []
+    a, b = (p if isinstance(p, Parent) else Parent(p) for p in (a, b))
+    ring = rng.random() < RING_SHARE and bool(a.ring_cuts)
     with without_rdkit_log():
         try:
-            if cuts_a:
-                child = _ring_splice(a, b, cuts_a, rng)
+            if ring:
+                child = _ring_splice(a, b, rng)
             elif (pieces := _chain_pieces(a, b, rng)) is not None:
                 child = Chem.molzip(*pieces)
                 Chem.SanitizeMol(child)
@@ -223,7 +263,7 @@ def splice(a: Chem.Mol, b: Chem.Mol, rng: np.random.Generator) -> str | None:
             return None
     if child is None:
         return None
-    sizes = a.GetNumHeavyAtoms(), b.GetNumHeavyAtoms()
+    sizes = a.mol.GetNumHeavyAtoms(), b.mol.GetNumHeavyAtoms()
     if not SIZE_RANGE[0] * min(sizes) <= child.GetNumHeavyAtoms() <= SIZE_RANGE[1] * max(sizes):
         return None
     smiles = canonical_smiles(child)
@@ -239,7 +279,7 @@ class FragmentSplice:
     name: str = "splice"
     #: What a child must pass to be proposed (default :func:`~.encoding.plausible`).
     screen: Screen | None = None
-    _mols: Parsed = field(default_factory=Parsed, repr=False)
+    _parents: dict[str, Parent | None] = field(default_factory=dict, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
         if len(elites) < 2:
@@ -249,7 +289,7 @@ class FragmentSplice:
             i, j = elites.pick(rng, 2)
             if i == j:  # two different parents
                 j = (j + 1) % len(elites)
-            a, b = self._mols[elites.smiles[i]], self._mols[elites.smiles[j]]
+            a, b = self._parent(elites.smiles[i]), self._parent(elites.smiles[j])
             return splice(a, b, rng) if a is not None and b is not None else None
 
         children = new_children(elites, n, ATTEMPTS, child, self.screen)
@@ -258,3 +298,9 @@ class FragmentSplice:
     def update(self, proposals: Sequence[Proposal], outcomes: Sequence[Outcome],
                improved: Sequence[bool]) -> None:
         """Stateless: the elites it splices are the study's."""
+
+    def _parent(self, smiles: str) -> Parent | None:
+        if smiles not in self._parents:
+            mol = to_mol(smiles)
+            self._parents[smiles] = Parent(mol) if mol is not None else None
+        return self._parents[smiles]
