@@ -21,6 +21,7 @@ from typing import Literal
 from rdkit import Chem, rdBase
 from rdkit.Chem import QED, Crippen, Descriptors, rdMolDescriptors
 from rdkit.Chem.FilterCatalog import FilterCatalog, FilterCatalogParams
+from rdkit.Chem.Scaffolds import MurckoScaffold
 
 #: The properties the model's heads predict, in the order of every property array.
 PROPERTY_NAMES: tuple[str, ...] = ("qed", "logp", "sa")
@@ -100,6 +101,48 @@ def canonical_smiles(mol: MolLike) -> str | None:
     if m is None or m.GetNumAtoms() == 0:
         return None
     return Chem.MolToSmiles(m)
+
+
+def has_stereo_marks(smiles: str) -> bool:
+    """Whether a SMILES writes any stereo (``@`` centres, ``/`` ``\\`` double bonds): one
+    without marks is its own :func:`without_stereo` form, so no parse is needed."""
+    return "@" in smiles or "/" in smiles or "\\" in smiles
+
+
+def without_stereo(mol: MolLike) -> str | None:
+    """Canonical SMILES with every stereo mark dropped: the constitution every stereoisomer
+    shares. ``None`` for unreadable or empty molecules.
+
+    >>> without_stereo("C[C@H](O)CC"), without_stereo("C/C=C/C")
+    ('CCC(C)O', 'CC=CC')
+    """
+    m = to_mol(mol)
+    if m is None or m.GetNumAtoms() == 0:
+        return None
+    m = Chem.Mol(m)
+    Chem.RemoveStereochemistry(m)
+    return Chem.MolToSmiles(m)
+
+
+def ring_framework(mol: MolLike) -> str | None:
+    """The generic Murcko framework (Bemis & Murcko 1996): the ring systems and the chains
+    between them, every atom a carbon and every bond single, as canonical SMILES; ``""`` for a
+    molecule without rings, ``None`` for unreadable or empty molecules. Molecules that differ
+    only in substituents, heteroatoms or bond orders share one.
+
+    >>> ring_framework("Cc1ccc(-c2ccncc2)cc1O"), ring_framework("CCO")
+    ('C1CCC(C2CCCCC2)CC1', '')
+    """
+    m = to_mol(mol)
+    if m is None or m.GetNumAtoms() == 0:
+        return None
+    if not m.GetRingInfo().NumRings():
+        return ""
+    scaffold = MurckoScaffold.GetScaffoldForMol(m)
+    try:
+        return Chem.MolToSmiles(MurckoScaffold.MakeScaffoldGeneric(scaffold))
+    except (ValueError, RuntimeError):  # an RDKit corner case: the plain framework instead
+        return Chem.MolToSmiles(scaffold)
 
 
 def closed_shell_smiles(mol: MolLike) -> str | None:

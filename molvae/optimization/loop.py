@@ -18,7 +18,6 @@ that told molecules in the last :data:`ACTIVE_SECONDS`), so they finish together
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import math
@@ -39,6 +38,7 @@ from molvae.optimization.components import Batch
 from molvae.optimization.objective import Objective
 from molvae.optimization.operators import Elites
 from molvae.optimization.outputs import results_table, write_outputs
+from molvae.optimization.pool import ElitePool, Seen
 from molvae.optimization.records import FINISHED, Record, plain, record_of
 from molvae.optimization.space import SearchSpace
 from molvae.optimization.trials import Outcome, Proposal, Proposer, SeedQueue
@@ -66,15 +66,6 @@ WAIT_SECONDS = 0.5
 #: A worker that told molecules within this many seconds is counted as active when the rest of
 #: the budget is shared.
 ACTIVE_SECONDS = 120.0
-
-
-def _rank_key(rec: Record) -> tuple[float, int, str] | None:
-    """Where ``rec`` sorts among the scored molecules (best first, ties by trial); None when
-    it has no finite score (failed, or a multi-objective row)."""
-    score = rec.row.get("score", math.nan)
-    if not isinstance(score, float | int) or not math.isfinite(score):
-        return None
-    return -float(score), rec.trial, rec.smiles
 
 
 @dataclass
@@ -127,9 +118,7 @@ class Run:
         self.refresh_seconds = refresh_seconds
         self.columns = list(objective.columns)
         self.records: dict[str, Record] = {}
-        # (-score, trial, SMILES) of every record with a finite score, best first: the elites
-        # and the top 10 are read from its head, batch after batch, without sorting the study
-        self.ranking: list[tuple[float, int, str]] = []
+        self.pool = ElitePool()  # the ranking of the records, and the operators' elites
         self.latest: dict[str, float] = {}  # worker -> when it last told a scored molecule
         self.seen_trials: set[int] = set()
         self.properties: dict[str, dict[str, Any]] = {}  # SMILES -> its property-table row
@@ -161,12 +150,9 @@ class Run:
                 continue
             known = self.records.get(rec.smiles)
             if known is None or rec.trial < known.trial:
-                if known is not None and (old := _rank_key(known)) is not None:
-                    del self.ranking[bisect.bisect_left(self.ranking, old)]
                 self.records[rec.smiles] = rec
                 self.latest[rec.worker] = max(rec.time, self.latest.get(rec.worker, -math.inf))
-                if (key := _rank_key(rec)) is not None:
-                    bisect.insort(self.ranking, key)
+                self.pool.add(rec, known)
         if self.seeds is not None:
             self.seeds.note(new)
 
@@ -183,26 +169,20 @@ class Run:
         return max(1, math.ceil(remaining / len(workers)))
 
     def elites(self, k: int) -> Elites:
-        """The ``k`` best molecules in the study (any worker's) that have a recorded point, and
-        every molecule it has scored (``seen``); ties go to the earlier trial."""
-        top: list[Record] = []
-        for _, _, smiles in self.ranking:
-            if len(top) == k:
-                break
-            if (rec := self.records[smiles]).w is not None:
-                top.append(rec)
+        """The operators' pool of ``k`` elites (:mod:`molvae.optimization.pool`: the best
+        molecules in the study, any worker's, that have a recorded point, kept varied), and
+        what the study has scored (``seen``)."""
+        top = self.pool.top(k, self.records)
         dims = len(self.space.lower)
         return Elites(tuple(r.smiles for r in top),
                       np.array([r.row["score"] for r in top], dtype=float),
                       np.array([r.w for r in top], dtype=float).reshape(len(top), dims),
-                      seen=self.records)
+                      seen=Seen(self.records, self.pool))
 
     def best_and_top10(self) -> tuple[float, float]:
         """The best score and the PMO top-10 mean (missing places count 0)."""
-        if not self.ranking:
-            return math.nan, math.nan
-        top = [-key[0] for key in self.ranking[:10]]
-        return top[0], sum(top) / 10
+        top = self.pool.best(10)
+        return (top[0], sum(top) / 10) if top else (math.nan, math.nan)
 
     # -- one batch --
 
