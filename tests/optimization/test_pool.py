@@ -88,3 +88,14 @@ def test_one_pair_scored_apart_keeps_stereoisomers_apart(where):
     pool, records = _pool(odd + rows if where == "first" else rows + odd)
     assert not pool.stereo_blind
     assert "CC[C@@H](C)O" not in Seen(records, pool)
+
+
+def test_an_operator_makes_no_stereoisomer_of_a_scored_molecule_once_blind():
+    from molvae.optimization.operators import Elites
+
+    pool, records = _pool(_stereo_pairs(STEREO_EVIDENCE))
+    top = pool.top(4, records)
+    elites = Elites(tuple(r.smiles for r in top), np.array([r.row["score"] for r in top]),
+                    np.zeros((len(top), 2)), seen=Seen(records, pool))
+    assert not elites.is_new("CC[C@@H](C)O")
+    assert elites.is_new("CC[C@@H](N)O")

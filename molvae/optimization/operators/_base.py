@@ -32,10 +32,12 @@ __all__ = ["Elites", "Operator"]
 
 @dataclass(frozen=True)
 class Elites:
-    """The best molecules scored so far, best first: canonical SMILES, scores (N,) and whitened
-    points (N, Z) where their trials decoded them (or they were encoded); ``seen`` holds every
-    molecule the study has scored, so an operator that makes molecules makes new ones (a repeat
-    costs no oracle call, but it is a proposal lost)."""
+    """The best molecules scored so far (the run's elite pool, :mod:`molvae.optimization.pool`),
+    best first: canonical SMILES, scores (N,) and whitened points (N, Z) where their trials
+    decoded them (or they were encoded); ``seen`` holds every molecule the study has scored (and
+    the stereoisomers of each, once the objective is seen to be stereo-blind), so an operator
+    that makes molecules makes new ones (a repeat costs no oracle call, but it is a proposal
+    lost)."""
 
     smiles: tuple[str, ...]
     scores: np.ndarray
