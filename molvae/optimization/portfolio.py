@@ -8,10 +8,11 @@ budget. Until the study holds :data:`MIN_ELITES` scored molecules the sampler pr
 Then each of the ``M`` mechanisms (the sampler included) gets a share
 ``RESERVED / M + (1 - RESERVED) * rate_m / sum(rate)`` of the batch, where ``rate_m`` is an
 exponential average (weight :data:`MEMORY`) of the share of its proposals that scored above
-the worst of the :data:`ELITES` in the elite pool (:mod:`molvae.optimization.pool`): no per-task setting; what works on a campaign gets most of its
-budget, and nothing is starved. Every trial, whichever mechanism proposed it, is written to the
-study with its point, so the elites (and a sampler that reads the study, as Optuna's do) learn
-from all of them; a resumed run or another worker starts from the same elites.
+the worst of the :data:`ELITES` in the elite pool (:mod:`molvae.optimization.pool`): no
+per-task setting; what works on a campaign gets most of its budget, and nothing is starved.
+Every trial, whichever mechanism proposed it, is written to the study with its point, so the
+elites (and a sampler that reads the study, as Optuna's do) learn from all of them; a resumed
+run or another worker starts from the same elites.
 """
 
 from __future__ import annotations
