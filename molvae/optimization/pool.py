@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from molvae.chem import has_stereo_marks, ring_framework, without_rdkit_log, without_stereo
 from molvae.optimization.records import Record
@@ -156,6 +156,3 @@ class Seen:
     def __contains__(self, smiles: object) -> bool:
         return isinstance(smiles, str) and (smiles in self.records
                                             or self.pool.is_repeat(smiles))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.records)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from rdkit import Chem
 
-from molvae.chem import canonical_smiles, to_mol, without_rdkit_log
+from molvae.chem import canonical_smiles, without_rdkit_log
 from molvae.optimization.operators._base import Elites
 from molvae.optimization.operators.encoding import (
     Parsed,
@@ -134,9 +134,8 @@ EDITS: tuple[Edit, ...] = (change_atom, append_atom, insert_atom, delete_atom,
 
 
 def edit(mol: Chem.Mol, rng: np.random.Generator) -> str | None:
-    """One random graph edit of ``mol`` (a parsed or :func:`kekulized` molecule): canonical
-    SMILES of the child, or None when the edit does not apply or leaves no valid single
-    molecule.
+    """One random graph edit of ``mol``: canonical SMILES of the child, or None when the edit
+    does not apply or leaves no valid single molecule.
 
     >>> rng = np.random.default_rng(0)
     >>> children = {edit(Chem.MolFromSmiles("CCO"), rng) for _ in range(100)}
@@ -146,8 +145,7 @@ def edit(mol: Chem.Mol, rng: np.random.Generator) -> str | None:
     work = Chem.RWMol(mol)
     with without_rdkit_log():
         try:
-            if any(b.GetIsAromatic() for b in work.GetBonds()):
-                Chem.Kekulize(work, clearAromaticFlags=True)
+            Chem.Kekulize(work, clearAromaticFlags=True)
             if not EDITS[int(rng.integers(len(EDITS)))](work, rng):
                 return None
             child = work.GetMol()
@@ -156,24 +154,6 @@ def edit(mol: Chem.Mol, rng: np.random.Generator) -> str | None:
             return None
     smiles = canonical_smiles(child)
     return smiles if smiles and "." not in smiles else None
-
-
-class Kekulized(Parsed):
-    """The elites' molecules, parsed and kekulized on first use (an edit works on explicit
-    single and double bonds, and an elite is edited batch after batch); None where RDKit
-    cannot kekulize one."""
-
-    def __missing__(self, smiles: str) -> Chem.Mol | None:
-        mol = to_mol(smiles)
-        if mol is not None:
-            mol = Chem.RWMol(mol)
-            try:
-                with without_rdkit_log():
-                    Chem.Kekulize(mol, clearAromaticFlags=True)
-            except (ValueError, RuntimeError):
-                mol = None
-        self[smiles] = mol
-        return mol
 
 
 @dataclass
@@ -185,7 +165,7 @@ class GraphEdit:
     name: str = "edit"
     #: What a child must pass to be proposed (default :func:`~.encoding.plausible`).
     screen: Screen | None = None
-    _mols: Kekulized = field(default_factory=Kekulized, repr=False)
+    _mols: Parsed = field(default_factory=Parsed, repr=False)
 
     def propose(self, elites: Elites, n: int, rng: np.random.Generator) -> list[Proposal]:
         def child() -> str | None:
