@@ -5,6 +5,8 @@ Definitions (as in MOSES / JT-VAE):
   match exactly the molecule encoded (after standardization, which is counted: a salt is
   encoded as its parent); molecules the model cannot encode count as failures and are reported
   separately; the share outside the model's domain (``molvae.prior.DOMAIN_THRESHOLD``) too;
+- reconstruction after refinement: the same, from the latent the commands build on (the mean, or
+  where the mean is misread a refined point, ``molvae.refine``); reported when refinement is on;
 - validity: valid molecules among the prior samples (drawn from the model's sampling distribution,
   see ``model.py``); unique@k: distinct among the first k valid;
 - novelty: valid unique samples not in the training set; IntDiv1: 1 - mean pairwise Tanimoto
@@ -39,6 +41,7 @@ class Metrics:
     test_file: str
     n_reconstruct: int
     reconstruction: float
+    reconstruction_refined: float | None
     unencodable: int
     standardized: int
     outside_domain: float
@@ -60,6 +63,9 @@ class Metrics:
             ("test file", self.test_file),
             (f"reconstruction (greedy, {self.n_reconstruct} molecules)",
              f"{self.reconstruction:.2%}"),
+            ("  with refined latents (molvae.refine)",
+             "n/a (--no-refine)" if self.reconstruction_refined is None
+             else f"{self.reconstruction_refined:.2%}"),
             ("  of which not encodable", str(self.unencodable)),
             ("  standardized before encoding", str(self.standardized)),
             ("  outside the model's domain", f"{self.outside_domain:.2%}"),
@@ -118,7 +124,10 @@ def evaluate(
     targets = [test.smiles[i] for i in recon_idx]
     recon = model.encode(targets, properties=False)
     encoded = recon["state"] != "rejected"
-    reconstruction = float(recon["reconstructs"].fillna(False).sum()) / max(1, len(targets))
+    back = recon["reconstructs"].fillna(False).to_numpy(bool)
+    from_mean = back & ~recon["refined"].fillna(False).to_numpy(bool)
+    reconstruction = float(from_mean.sum()) / max(1, len(targets))
+    refined = float(back.sum()) / max(1, len(targets)) if model.refine else None
     outside = float((recon.loc[encoded, "domain"] < DOMAIN_THRESHOLD).mean()) if encoded.any() \
         else math.nan
 
@@ -145,6 +154,7 @@ def evaluate(
 
     return Metrics(
         test_file=str(test_file), n_reconstruct=len(targets), reconstruction=reconstruction,
+        reconstruction_refined=refined,
         unencodable=int((~encoded).sum()), standardized=int((recon["standardized"] != "").sum()),
         outside_domain=outside, n_samples=n_samples, validity=validity,
         unique=unique, novelty=novelty, int_div1=internal_diversity(valid), r2=r2,

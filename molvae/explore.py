@@ -40,19 +40,20 @@ HEAD_PROPERTIES = ("qed", "logp", "sa")
 
 
 def encode_one(model, smiles: str) -> np.ndarray:  # noqa: ANN001 - TrainedModel
-    """The posterior mean (Z,) of one molecule (a lead); warns when standardization changed it,
-    when the model does not give it back, or when it lies outside the model's domain.
+    """The latent (Z,) of one molecule (a lead), as :meth:`~molvae.trained.TrainedModel.
+    encode_exact` gives it: a point that decodes back to the molecule where one is found. Warns
+    when standardization changed it, when the model does not give it back, or when it lies
+    outside the model's domain.
 
     Raises:
         MolVAEError: the SMILES is invalid or the model cannot encode it (names both).
     """
-    enc = model.encode_latents([smiles])
+    enc = model.encode_exact([smiles])
     if not enc.ok[0]:
         raise MolVAEError(f"cannot use {smiles!r}: {enc.errors[0]}")
-    model.warn_unfamiliar([smiles], enc.z, what="lead")
-    target = model.standardized(smiles).smiles
-    (_, decoded), = model.decode_latents(enc.z)
-    if decoded != canonical_smiles(target):
+    model.warn_unfamiliar([smiles], enc.mean, what="lead")
+    if not enc.reconstructs[0]:
+        (_, decoded), = model.decode_latents(enc.z)
         log.warning("lead %s: the model decodes it to %s, not to itself; what is built on it "
                     "starts from the molecule the model makes of it", smiles, decoded)
     return enc.z[0]

@@ -38,6 +38,7 @@ from molvae.model import VAE
 from molvae.precision import autocast_dtype
 from molvae.prior import DOMAIN_THRESHOLD
 from molvae.proposals import proposal_table
+from molvae.refine import RefineConfig, refine_latents
 from molvae.standardize import Standardized, standardize
 from molvae.vocab import Vocabulary, canonical_and_selfies, smiles_to_selfies
 
@@ -72,12 +73,30 @@ class EncodeResult:
     errors: dict[int, str]  # input position -> reason
 
 
+@dataclass(frozen=True)
+class Encoding(EncodeResult):
+    """Latents of molecules as the commands that build on them use them (:meth:`TrainedModel.
+    encode_exact`), with what the model knows of each encoded molecule (arrays of n_ok rows):
+    its posterior ``mean``, whether ``z`` decodes back to it (``reconstructs``), whether ``z``
+    is a refined point rather than the mean (``refined``, :mod:`molvae.refine`), its ``domain``
+    score, and its canonical SMILES (``canon``) and standardization note (``notes``, "" when
+    nothing changed) per input."""
+
+    mean: np.ndarray  # (n_ok, Z)
+    reconstructs: np.ndarray  # (n_ok,) bool
+    refined: np.ndarray  # (n_ok,) bool
+    domain: np.ndarray  # (n_ok,) float32
+    canon: list[str | None]
+    selfies: list[str | None]
+    notes: list[str]
+
+
 class TrainedModel:
     """A loaded VAE with its vocabulary; every output molecule is RDKit-validated and canonical."""
 
     def __init__(self, network: VAE, meta: ModelFile, path: Path | None = None,
                  device: torch.device | str = "cpu", precision: str = "auto",
-                 standardize: bool = True) -> None:
+                 standardize: bool = True, refine: bool = True) -> None:
         self.network = network.eval()
         self.meta = meta
         self.path = path
@@ -86,6 +105,10 @@ class TrainedModel:
         #: Standardize input molecules before encoding (``molvae.standardize``); off, a salt or a
         #: symbol outside the alphabet is an error, as the strict behaviour wants.
         self.standardize = standardize
+        #: Refine the latent of a molecule the encoder's mean does not give back
+        #: (:mod:`molvae.refine`) wherever a molecule is encoded to be built on; off, the mean.
+        self.refine = refine
+        self.refine_config = RefineConfig()
         self._first_allowed = torch.zeros(len(meta.vocab), dtype=torch.bool)
         self._first_allowed[meta.vocab.atom_ids()] = True
 
@@ -177,17 +200,6 @@ class TrainedModel:
                                             if notes[i] else "")
         return Tokenized(self.vocab.pad(rows), ok, errors, canon, selfies, notes)
 
-    def knows(self, z: np.ndarray, smiles: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """How well the model knows encoded molecules: whether the greedy decode of each mean
-        latent gives the molecule back (``reconstructs``), and its ``domain`` score (the share of
-        training molecules whose latent is less probable; below
-        :data:`molvae.prior.DOMAIN_THRESHOLD` the molecule is outside what the model knows)."""
-        if len(z) == 0:
-            return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.float32)
-        decoded = self.decode_latents(np.asarray(z, dtype=np.float32))
-        back = np.array([smi == s for (_, smi), s in zip(decoded, smiles, strict=True)])
-        return back, self.knows_domain(z)
-
     @torch.no_grad()
     def encode_latents(self, smiles: Sequence[str], *, stochastic: bool = False,
                        seed: int | None = None, batch_size: int = 4096,
@@ -215,6 +227,55 @@ class TrainedModel:
                                                                        np.float32)
         return EncodeResult(z=z, ok=ok, errors=errors)
 
+    def encode_exact(self, smiles: Sequence[str]) -> Encoding:
+        """Latents of molecules to build on (leads, seeds, what ``molvae encode`` writes): the
+        posterior mean, or where its greedy decode is another molecule and :attr:`refine` is on,
+        a point of the molecule's posterior that decodes to the molecule itself
+        (:mod:`molvae.refine`); with whether each decodes back and its domain score."""
+        return self._encode_exact(self._tokenize(list(smiles)))
+
+    def _encode_exact(self, t: Tokenized, *, refine: bool | None = None) -> Encoding:
+        canon = [c for c in t.canon if c is not None]
+        mean, logvar = self._posterior(t.tokens)
+        z = mean
+        if (self.refine if refine is None else refine) and len(mean):
+            z = refine_latents(self.network, torch.from_numpy(t.tokens), torch.from_numpy(mean),
+                               torch.from_numpy(logvar), self._greedy, self.refine_config)[0]
+            z = z.numpy()
+        back = self._gives_back(z, canon)
+        refined = (z != mean).any(axis=1)
+        if (lost := refined & ~back).any():  # a refined point must give the molecule back
+            z = np.where(lost[:, None], mean, z)
+            refined &= ~lost
+            back[lost] = self._gives_back(mean[lost], [canon[i] for i in np.flatnonzero(lost)])
+        return Encoding(z=z, ok=t.ok, errors=t.errors, mean=mean, reconstructs=back,
+                        refined=refined, domain=self.knows_domain(mean), canon=t.canon,
+                        selfies=t.selfies, notes=t.notes)
+
+    @torch.no_grad()
+    def _posterior(self, tokens: np.ndarray,
+                   batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior means and log-variances (N, Z) of padded token ids (N, T)."""
+        mus, logvars = [np.zeros((0, self.latent_dim), np.float32)], [
+            np.zeros((0, self.latent_dim), np.float32)]
+        for i in range(0, len(tokens), batch_size):
+            mu, logvar = self.network.encode(torch.from_numpy(tokens[i:i + batch_size])
+                                             .to(self.device))
+            mus.append(mu.float().cpu().numpy())
+            logvars.append(logvar.float().cpu().numpy())
+        return np.concatenate(mus), np.concatenate(logvars)
+
+    def _greedy(self, z: torch.Tensor) -> torch.Tensor:
+        """Greedy token ids of latents, decoded as every command decodes them."""
+        return torch.from_numpy(self.generate_tokens(z.detach())).to(z.device)
+
+    def _gives_back(self, z: np.ndarray, canon: Sequence[str]) -> np.ndarray:
+        """Whether the greedy decode of each latent is its molecule (canonical SMILES)."""
+        if len(z) == 0:
+            return np.zeros(0, dtype=bool)
+        decoded = self.decode_latents(np.asarray(z, dtype=np.float32))
+        return np.array([smi == c for (_, smi), c in zip(decoded, canon, strict=True)])
+
     def warn_unfamiliar(self, smiles: Sequence[str], z: np.ndarray, *,
                         what: str = "molecule") -> None:
         """Log a warning for each molecule (encoded as ``z``) that standardization changed or
@@ -233,7 +294,9 @@ class TrainedModel:
                     100 * (1 - score))
 
     def knows_domain(self, z: np.ndarray) -> np.ndarray:
-        """Domain scores (N,) of latents (see :meth:`knows`)."""
+        """Domain scores (N,) of latents: the share of training molecules whose mean latent is
+        less probable under the sampling distribution; below
+        :data:`molvae.prior.DOMAIN_THRESHOLD` a molecule is outside what the model knows."""
         with torch.no_grad():
             zt = torch.as_tensor(np.asarray(z, dtype=np.float32), device=self.device)
             return self.network.domain(zt).cpu().numpy()
@@ -319,29 +382,34 @@ class TrainedModel:
                seed: int | None = None, properties: bool = True) -> pd.DataFrame:
         """Latents of molecules as a table: one row per input (``input``, canonical ``smiles``
         of what was encoded, ``selfies``, ``state``, ``reason``), what standardization changed
-        (``standardized``), whether the model gives the molecule back (``reconstructs``) and how
-        typical it is of the training chemistry (``domain``, see :meth:`knows`), the latent in
-        columns ``z0``.. (empty for a molecule the model cannot encode, whose reason is given),
-        then the properties."""
+        (``standardized``), whether the latent gives the molecule back (``reconstructs``),
+        whether it is a refined point of the molecule's posterior rather than its mean
+        (``refined``, see :meth:`encode_exact`), how typical the molecule is of the training
+        chemistry (``domain``), the latent in columns ``z0``.. (empty for a molecule the model
+        cannot encode, whose reason is given), then the properties. With ``stochastic`` the
+        latents are draws from the posteriors, and ``reconstructs`` is that of the means."""
         smiles = list(smiles)
         t = self._tokenize(smiles)
-        canon, selfies = t.canon, t.selfies
-        enc = self._encode_tokens(t.tokens, t.ok, t.errors, stochastic=stochastic, seed=seed,
-                                  batch_size=4096)
-        mean = enc.z if not stochastic else self._encode_tokens(
-            t.tokens, t.ok, t.errors, stochastic=False, seed=None, batch_size=4096).z
-        back, domain = self.knows(mean, [c for c in canon if c is not None])
+        if stochastic:
+            exact = self._encode_exact(t, refine=False)
+            z_ok = self._encode_tokens(t.tokens, t.ok, t.errors, stochastic=True, seed=seed,
+                                       batch_size=4096).z
+        else:
+            exact = self._encode_exact(t)
+            z_ok = exact.z
         z = np.full((len(smiles), self.latent_dim), np.nan, dtype=np.float32)
-        z[enc.ok] = enc.z
+        z[t.ok] = z_ok
         reconstructs = pd.array([pd.NA] * len(smiles), dtype="boolean")
-        reconstructs[enc.ok] = back
+        reconstructs[t.ok] = exact.reconstructs
+        refined = pd.array([pd.NA] * len(smiles), dtype="boolean")
+        refined[t.ok] = exact.refined
         known = np.full(len(smiles), np.nan, dtype=np.float32)
-        known[enc.ok] = domain
+        known[t.ok] = exact.domain
         columns = {"input": smiles, "standardized": t.notes, "reconstructs": reconstructs,
-                   "domain": np.round(known, 4),
+                   "refined": refined, "domain": np.round(known, 4),
                    **{f"z{i}": z[:, i] for i in range(self.latent_dim)}}
-        return proposal_table(canon, selfies, columns=columns, reasons=[
-            enc.errors.get(i) for i in range(len(smiles))], model=self, properties=properties,
+        return proposal_table(t.canon, t.selfies, columns=columns, reasons=[
+            t.errors.get(i) for i in range(len(smiles))], model=self, properties=properties,
             duplicates=False)
 
     def decode(self, z: np.ndarray | pd.DataFrame, *, temperature: float = 0.0,
@@ -436,9 +504,11 @@ def latents_of(z: np.ndarray | pd.DataFrame, dim: int) -> np.ndarray:
 
 
 def load_model(path: str | Path | None = None, *, device: str = "cpu",
-               precision: str = "auto", standardize: bool = True) -> TrainedModel:
+               precision: str = "auto", standardize: bool = True,
+               refine: bool = True) -> TrainedModel:
     """Load a model file (default: the one shipped with molvae); never executes code from it.
-    ``standardize=False`` encodes molecules exactly as given (see :mod:`molvae.standardize`).
+    ``standardize=False`` encodes molecules exactly as given (see :mod:`molvae.standardize`);
+    ``refine=False`` encodes every molecule as its posterior mean (see :mod:`molvae.refine`).
 
     Raises:
         CheckpointError: the file is missing, corrupt or not a molvae model.
@@ -448,4 +518,4 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
     log.info("loaded model %s (latent %d, %d symbols)", path, network.cfg.latent_dim,
              len(meta.vocab))
     return TrainedModel(network, meta, path=path, device=device, precision=precision,
-                        standardize=standardize)
+                        standardize=standardize, refine=refine)

@@ -89,15 +89,16 @@ def test_encode_then_decode(tmp_path: Path, tiny_model_path: Path, lead: str,
     assert code == 0, err
     assert "encoded 1 of 3" in err
     header = _header(latents)
-    assert header[:9] == ["row", "smiles", "selfies", "state", "reason", "input",
-                          "standardized", "reconstructs", "domain"]
-    assert [f"z{i}" for i in range(8)] == header[9:17]
-    assert header[17:] == PROPERTIES
+    assert header[:10] == ["row", "smiles", "selfies", "state", "reason", "input",
+                           "standardized", "reconstructs", "refined", "domain"]
+    assert [f"z{i}" for i in range(8)] == header[10:18]
+    assert header[18:] == PROPERTIES
     rows = _rows(latents)
     assert [r["state"] for r in rows] == ["valid", "rejected", "rejected"]
     assert "Si" in rows[2]["reason"] and rows[2]["z0"] == ""
     assert rows[0]["reconstructs"] in ("True", "False") and 0 <= float(rows[0]["domain"]) <= 1
-    assert rows[1]["reconstructs"] == rows[1]["domain"] == ""
+    assert rows[0]["refined"] in ("True", "False")
+    assert rows[1]["reconstructs"] == rows[1]["refined"] == rows[1]["domain"] == ""
 
     decoded = tmp_path / "d.csv"
     code, err = _run(["decode", str(latents), "--out", str(decoded), "--model",

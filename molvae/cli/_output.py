@@ -16,6 +16,11 @@ STANDARDIZE = typer.Option(
     help="Standardize input molecules before encoding (largest organic fragment; charges, "
          "stereo and isotopes the model has no symbol for dropped), reporting each change; "
          "--no-standardize encodes them as given or fails.")
+REFINE = typer.Option(
+    True, "--refine/--no-refine",
+    help="Where the greedy decode of a molecule's posterior mean is another molecule, refine its "
+         "latent to a nearby point that decodes back to it (column refined); --no-refine "
+         "encodes every molecule as its mean.")
 NO_PROPERTIES = typer.Option(False, "--no-properties",
                              help="Leave out the property columns (faster for huge outputs).")
 
@@ -50,10 +55,10 @@ def summary(table: pd.DataFrame) -> str:
 
 
 def load(model: Path | None, precision: str = "auto",  # noqa: ANN201 - a TrainedModel
-         standardize: bool = True):
+         standardize: bool = True, refine: bool = True):
     from molvae.errors import MolVAEError
     from molvae.trained import load_model
 
     if precision not in ("auto", "fp32", "bf16"):
         raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
-    return load_model(model, precision=precision, standardize=standardize)
+    return load_model(model, precision=precision, standardize=standardize, refine=refine)

@@ -13,6 +13,7 @@ from molvae.cli._output import (
     MODEL,
     NO_PROPERTIES,
     OUT,
+    REFINE,
     STANDARDIZE,
     check,
     emit,
@@ -31,6 +32,7 @@ def analogs(
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Analogs of a lead, most similar first (Tanimoto, Morgan radius 2)."""
@@ -40,7 +42,7 @@ def analogs(
     if n <= 0:
         raise MolVAEError(f"-n must be a positive number of analogs, got {n}")
     check(out, fmt, image)
-    m = load(model, standardize=standardize)
+    m = load(model, standardize=standardize, refine=refine)
     table = find_analogs(m, smiles, n, radius=radius, seed=seed, properties=not no_properties)
     if len(table) < n:
         typer.echo(f"found {len(table)} distinct analogs of {n} in "

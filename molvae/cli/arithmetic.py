@@ -13,6 +13,7 @@ from molvae.cli._output import (
     MODEL,
     NO_PROPERTIES,
     OUT,
+    REFINE,
     STANDARDIZE,
     check,
     emit,
@@ -33,13 +34,14 @@ def arithmetic(
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Decode z(A) - z(B) + z(C) and its neighbours."""
     from molvae.explore import analogy
 
     check(out, fmt, image)
-    m = load(model, standardize=standardize)
+    m = load(model, standardize=standardize, refine=refine)
     table = analogy(m, a, b, c, n=n, radius=radius, seed=seed,
                     properties=not no_properties)
     emit(table, out, fmt, image)

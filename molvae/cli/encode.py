@@ -14,6 +14,7 @@ from molvae.cli._output import (
     MODEL,
     NO_PROPERTIES,
     OUT,
+    REFINE,
     STANDARDIZE,
     check,
     emit,
@@ -33,6 +34,7 @@ def encode(
     seed: int | None = typer.Option(None, help="Seed for --stochastic."),
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Latent vectors of a SMILES file; a molecule the model cannot encode is kept as a
@@ -51,7 +53,7 @@ def encode(
     rows, smiles = (tuple(x) for x in zip(*pairs, strict=True)) if pairs else ((), ())
     if not smiles:
         raise MolVAEError(f"{data}: no molecules to encode")
-    m = load(model, standardize=standardize)
+    m = load(model, standardize=standardize, refine=refine)
     table = m.encode(list(smiles), stochastic=stochastic, seed=seed,
                      properties=not no_properties)
     table.insert(0, "row", list(rows))

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import STANDARDIZE
+from molvae.cli._output import REFINE, STANDARDIZE
 
 
 @app.command()
@@ -26,6 +26,7 @@ def evaluate(
     ),
     cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
     """Measure a model (default: the shipped one) on a test file."""
@@ -36,7 +37,7 @@ def evaluate(
 
     if precision not in ("auto", "fp32", "bf16"):
         raise MolVAEError(f"--precision {precision!r}: choose auto, fp32 or bf16")
-    m = load_model(model, precision=precision, standardize=standardize)
+    m = load_model(model, precision=precision, standardize=standardize, refine=refine)
     metrics = run_evaluation(
         m, test, train_file=train, n_reconstruct=n_reconstruct, n_samples=n_samples,
         n_properties=n_properties, seed=seed, workers=workers,

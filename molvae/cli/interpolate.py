@@ -13,6 +13,7 @@ from molvae.cli._output import (
     MODEL,
     NO_PROPERTIES,
     OUT,
+    REFINE,
     STANDARDIZE,
     check,
     emit,
@@ -31,12 +32,13 @@ def interpolate(
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Each distinct molecule on the path from A to B once, in order."""
     from molvae.explore import interpolate as path
 
     check(out, fmt, image)
-    table = path(load(model, standardize=standardize), a, b, steps, method=method,
+    table = path(load(model, standardize=standardize, refine=refine), a, b, steps, method=method,
                  properties=not no_properties)
     emit(table, out, fmt, image)

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import MODEL, STANDARDIZE
+from molvae.cli._output import MODEL, REFINE, STANDARDIZE
 
 
 def operator_list(value: str | None) -> list[str] | None:
@@ -51,6 +51,7 @@ def optimize(
     ),
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     worker: str | None = typer.Option(
         None, "--worker", help="This worker's name, distinct per worker (default: host:pid)."
     ),
@@ -87,7 +88,7 @@ def optimize(
     try:
         table = run_optimization(
             resolved, model=model, out=run_dir, storage=storage, study=study, worker=worker,
-            progress=progress, standardize=standardize,
+            progress=progress, standardize=standardize, refine=refine,
         )
     except (KeyboardInterrupt, ScoringStopped) as stop:  # outputs written on the way out
         why = "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped: {stop}"

@@ -13,6 +13,7 @@ from molvae.cli._output import (
     MODEL,
     NO_PROPERTIES,
     OUT,
+    REFINE,
     STANDARDIZE,
     check,
     emit,
@@ -37,13 +38,14 @@ def walk(
     image: Path | None = IMAGE,
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
+    refine: bool = REFINE,
     no_properties: bool = NO_PROPERTIES,
 ) -> None:
     """Decode K steps along a property direction and report each step's properties."""
     from molvae.explore import walk as property_walk
 
     check(out, fmt, image)
-    m = load(model, standardize=standardize)
+    m = load(model, standardize=standardize, refine=refine)
     table = property_walk(m, smiles, prop, steps=steps, step_size=step_size,
                           decrease=decrease, direction=direction, seed=seed,
                           properties=not no_properties)

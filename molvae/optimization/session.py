@@ -251,6 +251,7 @@ def optimize(
     box: float = PRIOR_BOX,
     allow_python: bool = False,
     standardize: bool | None = None,
+    refine: bool | None = None,
 ) -> pd.DataFrame:
     """Search the model's latent space for molecules that score well; the results table.
 
@@ -280,6 +281,9 @@ def optimize(
             they name (molvae's own are always allowed).
         standardize: standardize seed molecules before encoding (``molvae.standardize``);
             default: what the model was loaded with (on for a file or the shipped model).
+        refine: give a seed the model does not reconstruct from its posterior mean a refined
+            latent that decodes back to it (``molvae.refine``); default: what the model was
+            loaded with (on for a file or the shipped model).
 
     Returns:
         Every molecule scored in the study, once, best first: ``rank``, ``smiles``, ``score``,
@@ -307,14 +311,17 @@ def optimize(
     if model is None or isinstance(model, str | os.PathLike):
         from molvae.trained import load_model
 
-        model = load_model(model, standardize=standardize is not False)
-    elif standardize is not None:
-        model.standardize = standardize
+        model = load_model(model, standardize=standardize is not False, refine=refine is not False)
+    else:
+        if standardize is not None:
+            model.standardize = standardize
+        if refine is not None:
+            model.refine = refine
     timer_start = time.perf_counter()
 
     space = model_space(model, box)
     if campaign.seeds:
-        enc = model.encode_latents(list(campaign.seeds))
+        enc = model.encode_exact(list(campaign.seeds))
         for i, reason in sorted(enc.errors.items()):
             log.warning("seed %r cannot be encoded, left out: %s", campaign.seeds[i], reason)
         if not enc.ok.any():
@@ -323,8 +330,8 @@ def optimize(
                 + "; ".join(enc.errors.values())
             )
         encoded = [s for s, ok in zip(campaign.seeds, enc.ok, strict=True) if ok]
-        _warn_unreconstructed(model, encoded, enc.z)
-        model.warn_unfamiliar(encoded, enc.z, what="seed")
+        _warn_unreconstructed(model, encoded, enc.z, enc.reconstructs)
+        model.warn_unfamiliar(encoded, enc.mean, what="seed")
         if campaign.trust_region is not None:
             space = SearchSpace.trust_region(
                 space.mean, space.std, enc.z, campaign.trust_region, box
@@ -404,17 +411,16 @@ def optimize(
     return table
 
 
-def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray) -> None:
-    """Warn about seeds the model decodes to another molecule: the search starts from what the
-    model makes of them, and a similarity filter to the seed may reject that whole region."""
-    from molvae.chem import canonical_smiles
+def _warn_unreconstructed(model: Any, seeds: list[str], z: np.ndarray,
+                          reconstructs: np.ndarray) -> None:
+    """Warn about seeds the model decodes to another molecule (even from a refined latent): the
+    search starts from what the model makes of them, and a similarity filter to the seed may
+    reject that whole region."""
     from molvae.similarity import tanimoto_to
 
-    missed = [
-        (seed, decoded)
-        for seed, (_, decoded) in zip(seeds, model.decode_latents(z), strict=True)
-        if decoded is None or decoded != canonical_smiles(model.standardized(seed).smiles)
-    ]
+    lost = np.flatnonzero(~np.asarray(reconstructs, dtype=bool))
+    decoded = model.decode_latents(z[lost]) if len(lost) else []
+    missed = [(seeds[i], smi) for i, (_, smi) in zip(lost, decoded, strict=True)]
     for seed, decoded in missed[:3]:
         similarity = tanimoto_to(seed, [decoded])[0] if decoded else float("nan")
         log.warning(
