@@ -54,7 +54,10 @@ at most 2 SMILES-reading workers.
 **Holes** (``--paths``, 100): pairs of held-out molecules (ZINC250k test): a seeded permutation of
 the file, the molecules the model cannot encode left out, paired in order (first with second,
 third with fourth...; no molecule in two pairs). Each path is the slerp (``molvae.explore.slerp``,
-in whitened coordinates, as ``molvae interpolate``) between the posterior means of its ends, at
+in whitened coordinates, as ``molvae interpolate``) between the latents ``molvae interpolate``
+starts from (``TrainedModel.encode_exact``: the posterior mean, or where the mean decodes to
+another molecule a refined latent that decodes back, ``molvae.refine``; ``--no-refine``: the
+means), at
 ``--path-points`` (10) interior points ``t = k / 11``, k = 1..10, decoded greedily. The ends' QED
 and rings are those of the held-out molecules themselves (not of their decodings); a ring is any
 ring RDKit perceives. Over the interior points that decode to a valid molecule:
@@ -409,7 +412,7 @@ def slerp_paths(model: TrainedModel, molecules: Sequence[str], n_paths: int, *, 
     while len(ends) < 2 * n_paths and start < len(shuffled):  # encode only what is needed
         chunk = shuffled[start:start + 2 * n_paths + 16]
         start += len(chunk)
-        enc = model.encode_latents(chunk)
+        enc = model.encode_exact(chunk)
         ends += [s for s, ok in zip(chunk, enc.ok, strict=True) if ok]
         latents += list(enc.z)
     if len(ends) < 2 * n_paths:
@@ -580,7 +583,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every part asked for; the record written to ``--out``."""
     torch.set_num_threads(args.threads)
     workers = args.threads
-    model = load_model(args.model, precision=args.precision)
+    model = load_model(args.model, precision=args.precision, refine=not args.no_refine)
     filters = None if args.no_filters else FILTERS
     metrics: dict[str, Any] = {}
     seconds: dict[str, float] = {}
@@ -624,7 +627,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.paths:
         paths = timed("holes_paths", slerp_paths, model, read_smiles(args.zinc_test), args.paths,
                       points=args.path_points, seed=args.seed)
-        metrics["holes"] = holes(paths)
+        ends = "posterior means" if args.no_refine else "refined where the mean is misread"
+        metrics["holes"] = {**holes(paths), "ends": ends}
     if args.r2:
         metrics["property_heads"] = {
             name: timed(f"r2_{name}", head_r2, model, pick(read_smiles(path), args.r2, args.seed),
@@ -750,6 +754,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="MOSES train molecules for the sanity FCD (0: skip)")
     parser.add_argument("--paths", type=int, default=100, help="slerp paths (0: skip holes)")
     parser.add_argument("--path-points", type=int, default=10, help="interior points per path")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="paths between posterior means, not the latents interpolate uses")
     parser.add_argument("--r2", type=int, default=1000,
                         help="molecules of each test file for the heads' R^2 (0: skip)")
     parser.add_argument("--speed", type=int, default=20_000,

@@ -43,6 +43,17 @@ GRID = [
 ]
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def held_out(path: Path, n: int, seed: int = 0) -> list[str]:
     """The seeded draw of ``n`` molecules ``molvae evaluate`` reconstructs."""
     test = prepare(path, workers=1, property_fraction=0.0, cache_dir=default_cache_dir())
@@ -88,20 +99,22 @@ def measure(model: TrainedModel, smiles: list[str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="held-out molecules per test set")
-    parser.add_argument("--grid", action="store_true", help="try the GRID settings on ZINC250k")
+    parser.add_argument("--grid", action="store_true",
+                        help="try the GRID settings on ZINC250k and the drugs")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = load_model()
     sets = {name: held_out(path, args.n) for name, path in SETS.items()}
-    result: dict = {"hardware": f"{platform.processor() or platform.machine()}, 1 thread",
+    result: dict = {"hardware": f"{cpu_name()}, 1 thread",
                     "torch": torch.__version__}
     if args.grid:
         rows = []
         for change in GRID:
             model.refine_config = replace(RefineConfig(), **change)
             rows.append({"config": asdict(model.refine_config), "change": change,
-                         **measure(model, sets["zinc250k_test"])})
+                         **{name: measure(model, sets[name])
+                            for name in ("zinc250k_test", "marketed_drugs")}})
             print(json.dumps(rows[-1]), flush=True)
         result["grid"] = rows
     else:

@@ -42,6 +42,7 @@ class VAEConfig:
     encoder_hidden: int = 256
     decoder_hidden: int = 384
     head_hidden: int = 64
+    head_layers: int = 1  # hidden layers per property head (files before it: 1)
     n_properties: int = 3
     prior_components: int = 1  # Gaussians in the fitted sampling distribution (molvae.prior)
 
@@ -73,10 +74,8 @@ class VAE(nn.Module):
         self.z_to_input = nn.Linear(Z, E)
         self.gru = nn.GRU(E, H, batch_first=True)
         self.to_logits = nn.Linear(H, cfg.vocab_size)
-        self.heads = nn.ModuleList(
-            nn.Sequential(nn.Linear(Z, cfg.head_hidden), nn.GELU(), nn.Linear(cfg.head_hidden, 1))
-            for _ in range(cfg.n_properties)
-        )
+        self.heads = nn.ModuleList(property_head(Z, cfg.head_hidden, cfg.head_layers)
+                                   for _ in range(cfg.n_properties))
         # Head targets are standardized during training; these turn predictions back into units.
         self.register_buffer("prop_mean", torch.zeros(cfg.n_properties))
         self.register_buffer("prop_std", torch.ones(cfg.n_properties))
@@ -267,6 +266,16 @@ class VAE(nn.Module):
             "z": z,
             "props": self.predict_properties(z, standardized=True),
         }
+
+
+def property_head(latent_dim: int, hidden: int, layers: int) -> nn.Sequential:
+    """An MLP from z to one standardized property: ``layers`` hidden GELU layers."""
+    parts: list[nn.Module] = []
+    width = latent_dim
+    for _ in range(layers):
+        parts += [nn.Linear(width, hidden), nn.GELU()]
+        width = hidden
+    return nn.Sequential(*parts, nn.Linear(width, 1))
 
 
 class _UnrolledGRU:
