@@ -36,10 +36,13 @@ SETS = {
     "moses_test": ROOT / "datasets" / "moses" / "test.csv.gz",
     "marketed_drugs": ROOT / "datasets" / "drugs" / "marketed.csv",
 }
-#: Settings tried with --grid (each differs from the default in one or two places).
+#: Settings tried with --grid: each differs from BASE (the first settings tried) in one or two
+#: places.
+BASE = {"steps": 20, "lr": 0.3, "pull": 0.01, "radius": 2.0}
 GRID = [
     {}, {"steps": 10}, {"steps": 40}, {"lr": 0.1}, {"lr": 0.6}, {"pull": 0.1}, {"pull": 1.0},
-    {"radius": 1.0}, {"radius": 4.0}, {"steps": 40, "radius": 4.0},
+    {"radius": 1.0}, {"radius": 4.0}, {"steps": 40, "radius": 4.0}, {"steps": 80, "radius": 4.0},
+    {"steps": 40, "radius": 8.0},
 ]
 
 
@@ -111,7 +114,7 @@ def main() -> None:
     if args.grid:
         rows = []
         for change in GRID:
-            model.refine_config = replace(RefineConfig(), **change)
+            model.refine_config = replace(RefineConfig(**BASE), **change)
             rows.append({"config": asdict(model.refine_config), "change": change,
                          **{name: measure(model, sets[name])
                             for name in ("zinc250k_test", "marketed_drugs")}})

@@ -8,11 +8,13 @@ reads a nearby point right. The search moves ``z = mu + sigma * eps`` (``eps`` f
 steps are in units of the posterior's own spread) to lower the teacher-forced cross-entropy of
 the molecule's tokens plus a weak pull back to the mean, ``pull / 2 * |eps|^2``. It stops, for
 each molecule, at the first step whose greedy decode is the molecule's tokens, and keeps that
-point only within twice the posterior's typical radius (``|eps| <= 2 sqrt(Z)``; a draw from
-q(z | x) lies at about ``sqrt(Z)``): a refined latent stays much nearer its molecule's mean than
-other molecules' means lie, and the molecule the decoder gives back from it is the molecule
-itself. (The gradient is taken in fp32 while the greedy check decodes as the commands do, in
-bf16 where the CPU has it: bf16 backward passes cost ten times more on a CPU and found no more.)
+point only within four times the posterior's typical radius (``|eps| <= 4 sqrt(Z)``; a draw
+from q(z | x) lies at about ``sqrt(Z)``). Measured on held-out ZINC250k (model card), the first
+point found lies a median 1.4 whitened units from its mean, against 6.8 from that mean to the
+nearest other training molecule's, and the molecule the decoder gives back from it is the
+molecule itself. (The gradient is taken in fp32 while the greedy check decodes as the commands
+do, in bf16 where the CPU has it: bf16 backward passes cost ten times more on a CPU and found no
+more.)
 
 Molecules whose mean already decodes back are left alone, so the cost is paid only by the ones the
 model misreads (tens of milliseconds each on a CPU).
@@ -37,10 +39,10 @@ __all__ = ["RefineConfig", "refine_latents", "same_tokens"]
 class RefineConfig:
     """How hard to look for a latent that decodes back (defaults measured in the model card)."""
 
-    steps: int = 20  # gradient steps at most
+    steps: int = 40  # gradient steps at most
     lr: float = 0.3  # Adam's step, in posterior standard deviations
     pull: float = 0.01  # weight of the pull to the mean, against the tokens' cross-entropy
-    radius: float = 2.0  # farthest point kept, in typical posterior radii (sqrt(Z) deviations)
+    radius: float = 4.0  # farthest point kept, in typical posterior radii (sqrt(Z) deviations)
     batch_size: int = 512  # molecules refined together
 
 
