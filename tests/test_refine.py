@@ -111,3 +111,20 @@ def test_a_lead_is_built_on_from_its_refined_latent(shipped: TrainedModel, caplo
     finally:
         shipped.refine = True
     assert "not to itself" in caplog.text
+
+
+def test_the_benchmark_measures_what_the_commands_do(shipped: TrainedModel) -> None:
+    """benchmarks/refine.py: its counts agree with encode's columns, and refinement is left on."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "refine.py"
+    spec = importlib.util.spec_from_file_location("refine_benchmark", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    got = bench.measure(shipped, MISREAD)
+    assert shipped.refine
+    assert got["molecules"] == got["encoded"] == 2
+    assert got["reconstructed_mean"] == 0.5 and got["reconstructed_refined"] == 1.0
+    assert got["refined"] == got["misread_by_mean"] == 1
+    assert got["median_moved_whitened"] < got["median_nearest_other_mean_whitened"]
