@@ -30,7 +30,9 @@ from molvae.vocab import Vocabulary
 FORMAT = "molvae-model"
 #: 2: the sampling distribution is a Gaussian mixture with a domain calibration (``prior_*``,
 #: ``domain_quantiles``); files of version 1 load with their Gaussian as a one-component mixture.
-FORMAT_VERSION = 2
+#: 3: property heads may have several hidden layers (config ``head_layers``, ``molvae.heads``);
+#: files of version 2 or less have one, and load as before.
+FORMAT_VERSION = 3
 
 
 #: The packages :func:`versions` always reports: those that shape a model.

@@ -42,7 +42,7 @@ class HeadsConfig:
     epochs: int = 20
     batch_size: int = 512
     lr: float = 2e-3  # the one-cycle schedule's peak
-    weight_decay: float = 1e-4
+    weight_decay: float = 0.1
     noise: float = 0.0  # train on z = mu + noise * sigma * eps (0: the means the heads are read at)
     validation: float = 0.02  # held-out share of the molecules, for choosing the epoch
     seed: int = 0

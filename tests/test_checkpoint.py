@@ -12,6 +12,7 @@ from safetensors.torch import save as st_save
 
 from molvae.checkpoint import (
     FORMAT,
+    FORMAT_VERSION,
     _tensors_digest,
     load_checkpoint,
     load_model,
@@ -300,9 +301,25 @@ def test_a_fitted_mixture_round_trips(tmp_path: Path, network: VAE, vocab: Vocab
     assert network.cfg.prior_components == 3
     path = tmp_path / "mix.safetensors"
     save_model(path, network, vocab, {})
-    assert read_model_header(path)["format_version"] == 2
+    assert read_model_header(path)["format_version"] == FORMAT_VERSION
     loaded, meta = load_model(path)
     assert meta.config.prior_components == 3
     assert torch.equal(loaded.prior_means, network.prior_means)
     assert torch.equal(loaded.sample_latents(8, torch.Generator().manual_seed(1)),
                        network.sample_latents(8, torch.Generator().manual_seed(1)))
+
+
+def test_a_format_2_file_loads_with_one_layer_heads(tmp_path: Path, network: VAE,
+                                                   vocab: Vocabulary) -> None:
+    """Files written before the heads could be deepened (no ``head_layers`` in the config) load
+    with the one-hidden-layer heads they hold, predicting what they predicted."""
+    config = {k: v for k, v in network.cfg.to_dict().items() if k != "head_layers"}
+    header = {"format": FORMAT, "format_version": 2, "config": config,
+              "vocab": vocab.to_dict(), "info": {}}
+    state = {k: v.contiguous() for k, v in network.state_dict().items()}
+    path = tmp_path / "v2.safetensors"
+    path.write_bytes(st_save(state, metadata={"molvae": json.dumps(header)}))
+    loaded, _ = load_model(path)
+    assert loaded.cfg.head_layers == 1
+    z = torch.randn(5, network.cfg.latent_dim, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(loaded.predict_properties(z), network.predict_properties(z))
