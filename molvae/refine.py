@@ -61,17 +61,21 @@ def refine_latents(
     logvar: torch.Tensor,
     greedy: Callable[[torch.Tensor], torch.Tensor],
     config: RefineConfig = RefineConfig(),
+    todo: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Latents (B, Z) for the molecules of ``tokens`` (B, T; the end token included) and a mask
-    (B,) of those whose latent decodes back: their own mean where ``greedy`` (latents -> token
-    ids, the caller's decoding) already gives them back, else the first refined point that does,
-    else the mean (mask False).
+    (B,) of those whose latent decodes to their tokens: their own mean where they are not to be
+    refined, else the first refined point that ``greedy`` (latents -> token ids, the caller's
+    decoding) gives them back from, else the mean (mask False).
 
-    The network's weights are not touched: only z gets gradients.
+    ``todo`` (B,) says which molecules to refine; by default those whose mean's greedy decode is
+    not their tokens. The network's weights are not touched: only z gets gradients.
     """
     z = mu.detach().clone().float()
-    found = same_tokens(greedy(z), tokens)
-    misread = torch.nonzero(~found).flatten()
+    if todo is None:
+        todo = ~same_tokens(greedy(z), tokens)
+    found = ~todo.clone()
+    misread = torch.nonzero(todo).flatten()
     for rows in torch.split(misread, config.batch_size) if len(misread) else ():
         z[rows], found[rows] = _refine(net, tokens[rows], mu[rows].float(),
                                        logvar[rows].float(), greedy, config)

@@ -237,17 +237,18 @@ class TrainedModel:
     def _encode_exact(self, t: Tokenized, *, refine: bool | None = None) -> Encoding:
         canon = [c for c in t.canon if c is not None]
         mean, logvar = self._posterior(t.tokens)
-        z = mean
-        if (self.refine if refine is None else refine) and len(mean):
+        z, back = mean, self._gives_back(mean, canon)
+        refined = np.zeros(len(mean), dtype=bool)
+        if (self.refine if refine is None else refine) and not back.all():
             z = refine_latents(self.network, torch.from_numpy(t.tokens), torch.from_numpy(mean),
-                               torch.from_numpy(logvar), self._greedy, self.refine_config)[0]
-            z = z.numpy()
-        back = self._gives_back(z, canon)
-        refined = (z != mean).any(axis=1)
-        if (lost := refined & ~back).any():  # a refined point must give the molecule back
-            z = np.where(lost[:, None], mean, z)
-            refined &= ~lost
-            back[lost] = self._gives_back(mean[lost], [canon[i] for i in np.flatnonzero(lost)])
+                               torch.from_numpy(logvar), self._greedy, self.refine_config,
+                               todo=torch.from_numpy(~back))[0].numpy()
+            refined = (z != mean).any(axis=1)
+            rows = np.flatnonzero(refined)  # the canonical check, as for the means
+            back[rows] = self._gives_back(z[rows], [canon[i] for i in rows])
+            if (lost := refined & ~back).any():  # a refined point must give the molecule back
+                z = np.where(lost[:, None], mean, z)
+                refined &= ~lost
         return Encoding(z=z, ok=t.ok, errors=t.errors, mean=mean, reconstructs=back,
                         refined=refined, domain=self.knows_domain(mean), canon=t.canon,
                         selfies=t.selfies, notes=t.notes)
