@@ -78,17 +78,13 @@ class Encoding(EncodeResult):
     """Latents of molecules as the commands that build on them use them (:meth:`TrainedModel.
     encode_exact`), with what the model knows of each encoded molecule (arrays of n_ok rows):
     its posterior ``mean``, whether ``z`` decodes back to it (``reconstructs``), whether ``z``
-    is a refined point rather than the mean (``refined``, :mod:`molvae.refine`), its ``domain``
-    score, and its canonical SMILES (``canon``) and standardization note (``notes``, "" when
-    nothing changed) per input."""
+    is a refined point rather than the mean (``refined``, :mod:`molvae.refine`) and its
+    ``domain`` score (of the mean)."""
 
     mean: np.ndarray  # (n_ok, Z)
     reconstructs: np.ndarray  # (n_ok,) bool
     refined: np.ndarray  # (n_ok,) bool
     domain: np.ndarray  # (n_ok,) float32
-    canon: list[str | None]
-    selfies: list[str | None]
-    notes: list[str]
 
 
 class TrainedModel:
@@ -230,8 +226,8 @@ class TrainedModel:
     def encode_exact(self, smiles: Sequence[str]) -> Encoding:
         """Latents of molecules to build on (leads, seeds, what ``molvae encode`` writes): the
         posterior mean, or where its greedy decode is another molecule and :attr:`refine` is on,
-        a point of the molecule's posterior that decodes to the molecule itself
-        (:mod:`molvae.refine`); with whether each decodes back and its domain score."""
+        a nearby point that decodes to the molecule itself (:mod:`molvae.refine`); with whether
+        each decodes back and its domain score."""
         return self._encode_exact(self._tokenize(list(smiles)))
 
     def _encode_exact(self, t: Tokenized, *, refine: bool | None = None) -> Encoding:
@@ -250,8 +246,7 @@ class TrainedModel:
                 z = np.where(lost[:, None], mean, z)
                 refined &= ~lost
         return Encoding(z=z, ok=t.ok, errors=t.errors, mean=mean, reconstructs=back,
-                        refined=refined, domain=self.knows_domain(mean), canon=t.canon,
-                        selfies=t.selfies, notes=t.notes)
+                        refined=refined, domain=self.knows_domain(mean))
 
     @torch.no_grad()
     def _posterior(self, tokens: np.ndarray,
