@@ -10,7 +10,10 @@ For 1,000 held-out ZINC250k molecules, 1,000 MOSES test molecules (the same seed
 refinement, and, for each refined latent, its whitened distance from its own mean beside the
 distance from that mean to the nearest of 10,000 training molecules' means (the sampling
 distribution's centres): a refined point should stay nearer its own molecule than any other
-molecule lies. One thread, so numbers are comparable between runs of this script.
+molecule lies. And whether what is built on a refined latent is nearer the molecule: the mean
+Tanimoto to the molecule of ten analogs built on its refined latent, against ten built on its
+mean, for 40 refined molecules of ZINC250k and of the drugs. One thread, so numbers are
+comparable between runs of this script.
 """
 
 from __future__ import annotations
@@ -99,6 +102,31 @@ def measure(model: TrainedModel, smiles: list[str]) -> dict[str, float]:
     }
 
 
+def analogs_nearness(model: TrainedModel, smiles: list[str], n: int = 10,
+                     limit: int = 40) -> dict[str, float]:
+    """For up to ``limit`` molecules whose latent is refined: the mean Tanimoto to the molecule
+    of its ``n`` analogs (``molvae analogs``, default radius, seed 0) built on the refined
+    latent and on the posterior mean, and the share of molecules whose analogs are closer with
+    the refined one."""
+    from molvae.explore import analogs
+    from molvae.similarity import tanimoto_to
+
+    enc = model.encode_exact(smiles)
+    canon = [smiles[i] for i in np.flatnonzero(enc.ok)]
+    picked = [canon[i] for i in np.flatnonzero(enc.refined)][:limit]
+    got: dict[bool, list[float]] = {True: [], False: []}
+    for refine in (True, False):
+        model.refine = refine
+        for smi in picked:
+            table = analogs(model, smi, n, seed=0, properties=False)
+            got[refine].append(float(np.mean(tanimoto_to(smi, table["smiles"].tolist()))))
+    model.refine = True
+    on, off = np.array(got[True]), np.array(got[False])
+    return {"molecules": len(picked), "analogs_each": n,
+            "mean_similarity_refined": float(on.mean()), "mean_similarity_mean": float(off.mean()),
+            "share_closer_refined": float(np.mean(on > off))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="held-out molecules per test set")
@@ -125,6 +153,9 @@ def main() -> None:
         for name, smiles in sets.items():
             result[name] = measure(model, smiles)
             print(name, json.dumps(result[name]), flush=True)
+        result["analogs"] = {name: analogs_nearness(model, sets[name])
+                             for name in ("zinc250k_test", "marketed_drugs")}
+        print("analogs", json.dumps(result["analogs"]), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 
