@@ -439,3 +439,31 @@ def test_seeds_outside_the_domain_or_standardized_are_named(tiny_model, small_sm
     assert f"seed {far} is outside the model's domain" in text
     assert f"seed {salt} is outside" not in text
     assert f"seed {salt} standardized before encoding: removed fragment Cl" in text
+
+
+def test_a_seed_the_mean_misreads_is_searched_from_itself(caplog):
+    """Ibuprofen's posterior mean decodes to another molecule: with refinement (the default) the
+    seed trial scores ibuprofen itself, without a warning; with ``refine=False`` it scores the
+    molecule the mean decodes to, and says so."""
+    import molvae
+
+    ibuprofen = "CC(C)Cc1ccc(C(C)C(=O)O)cc1"
+    campaign = loads_campaign(textwrap.dedent(f"""
+        [campaign]
+        name = "seed"
+        budget = 4
+        batch_size = 4
+        seeds = ["{ibuprofen}"]
+        [[component]]
+        kind = "qed"
+    """))
+    model = molvae.load_model()
+    with caplog.at_level("WARNING", logger="molvae.optimization.session"):
+        refined = optimize(campaign, model=model)
+    assert refined.loc[refined["source"] == "seed", "smiles"].tolist() == [ibuprofen]
+    assert "does not reconstruct" not in caplog.text
+    with caplog.at_level("WARNING", logger="molvae.optimization.session"):
+        plain = optimize(campaign, model=model, refine=False)
+    seeded = plain.loc[plain["source"] == "seed", "smiles"].tolist()
+    assert len(seeded) == 1 and seeded != [ibuprofen]
+    assert f"seed {ibuprofen} decodes to {seeded[0]}" in caplog.text
