@@ -64,10 +64,11 @@ EXTEND_ARGS = (
 #: "Sampling distribution"): one fitted Gaussian gave FCD to MOSES test 19.8 and rings of more than
 #: 7 atoms in 30%; 16 EM components the same; 4,096 posteriors at width 1 FCD 3.1 and 5.5%, but
 #: only 35% novel; at width 2 FCD 11.6, 22% and 92% novel (the novelty target is 90%).
-#: The heads' refit (``heads``): all of ZINC250k train and HEADS_MOSES molecules of MOSES train
-#: (seed HEADS_SEED), every one labelled; see molvae.heads and the model card (200,000 molecules
-#: gave heads that fit their training molecules far better than held-out ones).
-HEADS_MOSES = 300_000
+#: The heads' refit (``heads``): all of ZINC250k train and the first HEADS_MOSES[-1] molecules
+#: of a seeded (HEADS_SEED) order of MOSES train, every one labelled, in files cut at HEADS_MOSES
+#: (each prepared and cached on its own, so a larger refit reuses a smaller one's labels); see
+#: molvae.heads and the model card (the heads were short of data, not of width).
+HEADS_MOSES = (300_000, 900_000)
 HEADS_SEED = 1
 
 PRIOR_COMPONENTS = 10_000
@@ -94,17 +95,27 @@ def build_mix(out: Path, seed: int = 0) -> int:
     return len(rows)
 
 
-def build_heads_data(out: Path, n_moses: int = HEADS_MOSES, seed: int = HEADS_SEED) -> int:
-    """Write ZINC train, then ``n_moses`` molecules of MOSES train, seeded order, to ``out``."""
+def build_heads_data(run: Path, cuts: tuple[int, ...] = HEADS_MOSES,
+                     seed: int = HEADS_SEED) -> list[Path]:
+    """Write the heads' data to ``run``: ``heads.smi`` (ZINC train, then MOSES train up to the
+    first cut, seeded order), then ``heads-more.smi`` (the next cut's MOSES molecules), ...;
+    files already there are kept."""
     rng = np.random.default_rng(seed)
     zinc, moses = read_lines(ZINC), read_lines(MOSES)
-    rows = [zinc[i] for i in rng.permutation(len(zinc))]
-    rows += [moses[i] for i in rng.permutation(len(moses))[:n_moses]]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text("smiles\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    tmp.replace(out)
-    return len(rows)
+    first = [zinc[i] for i in rng.permutation(len(zinc))]
+    order = rng.permutation(len(moses))
+    paths = []
+    for k, (lo, hi) in enumerate(zip((0, *cuts[:-1]), cuts, strict=True)):
+        path = run / ("heads.smi" if k == 0 else f"heads-{'more' if k == 1 else k}.smi")
+        rows = (first if k == 0 else []) + [moses[i] for i in order[lo:hi]]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text("smiles\n" + "\n".join(rows) + "\n", encoding="utf-8")
+            tmp.replace(path)
+            print(f"{path}: {len(rows):,} molecules")
+        paths.append(path)
+    return paths
 
 
 def _relative(path: Path) -> str:
@@ -137,11 +148,8 @@ def main() -> None:
     if args.step == "heads":
         from molvae.heads import refit_heads
 
-        data = args.run / "heads.smi"
-        if not data.exists():
-            print(f"{data}: {build_heads_data(data):,} molecules")
-        out, record = refit_heads(args.model or args.run / "model.safetensors", data,
-                                  out=args.out)
+        out, record = refit_heads(args.model or args.run / "model.safetensors",
+                                  build_heads_data(args.run), out=args.out)
         print(f"{out}: heads refitted, kept epoch {record['kept_epoch'][0]}: validation R^2 "
               + " / ".join(f"{r:.3f}" for r in record["kept"]))
         return

@@ -13,6 +13,7 @@ the heads' predictions changes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -105,31 +106,36 @@ def fit_heads(network: VAE, mu: torch.Tensor, logvar: torch.Tensor, props: torch
     return {"epochs": history, "kept_epoch": [kept + 1], "kept": history[kept]}
 
 
-def refit_heads(model_file: str | Path, data: str | Path, *, out: str | Path | None = None,
-                config: HeadsConfig = HeadsConfig(), cache_dir: str | Path | None = None,
+def refit_heads(model_file: str | Path, data: str | Path | Sequence[str | Path], *,
+                out: str | Path | None = None, config: HeadsConfig = HeadsConfig(),
+                cache_dir: str | Path | None = None,
                 smiles_column: str | None = None) -> tuple[Path, dict]:
-    """Refit the heads of a model file on the molecules of ``data`` (training molecules: the
-    R^2 that counts is the one on held-out files, ``molvae evaluate``); writes ``out`` (default:
-    in place) and returns it with the fit's record (also kept in the file's ``info``).
+    """Refit the heads of a model file on the molecules of ``data`` (one file or several, each
+    prepared and cached on its own; training molecules: the R^2 that counts is the one on
+    held-out files, ``molvae evaluate``); writes ``out`` (default: in place) and returns it with
+    the fit's record (also kept in the file's ``info``).
 
     Raises:
         MolVAEError: unusable data or model file.
     """
     network, meta = load_model(model_file)
-    prepared = prepare(data, column=smiles_column, cache_dir=cache_dir or default_cache_dir(),
-                       property_fraction=1.0)
-    encoded = encode(prepared, meta.vocab)  # props row for row with tokens (skipped rows left out)
-    tokens = torch.from_numpy(encoded.tokens)
-    mus, logvars = [], []
-    with torch.no_grad():
-        for i in range(0, len(tokens), 4096):
-            mu, logvar = network.encode(tokens[i:i + 4096])
-            mus.append(mu)
-            logvars.append(logvar)
-    record = fit_heads(network, torch.cat(mus), torch.cat(logvars),
-                       torch.from_numpy(np.asarray(encoded.props, dtype=np.float32)), config)
+    files = [data] if isinstance(data, str | Path) else list(data)
+    mus, logvars, props, hashes = [], [], [], []
+    for path in files:
+        prepared = prepare(path, column=smiles_column,
+                           cache_dir=cache_dir or default_cache_dir(), property_fraction=1.0)
+        encoded = encode(prepared, meta.vocab)  # props row for row with tokens
+        tokens = torch.from_numpy(encoded.tokens)
+        with torch.no_grad():
+            for i in range(0, len(tokens), 4096):
+                mu, logvar = network.encode(tokens[i:i + 4096])
+                mus.append(mu)
+                logvars.append(logvar)
+        props.append(torch.from_numpy(np.asarray(encoded.props, dtype=np.float32)))
+        hashes.append(prepared.data_hash)
+    record = fit_heads(network, torch.cat(mus), torch.cat(logvars), torch.cat(props), config)
     record = {"config": asdict(config), "properties": list(PROPERTY_NAMES),
-              "molecules": len(tokens), "data_hash": prepared.data_hash, **record}
+              "molecules": sum(len(p) for p in props), "data_hashes": hashes, **record}
     out = Path(out) if out is not None else Path(model_file)
     save_model(out, network, meta.vocab, {**meta.info, "heads": record},
                training_set=meta.training_set)

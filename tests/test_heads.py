@@ -73,3 +73,15 @@ def test_a_config_without_head_layers_has_one() -> None:
     cfg = VAEConfig.from_dict({"vocab_size": 10, "max_len": 8, "head_hidden": 64})
     assert cfg.head_layers == 1
     assert len(VAE(cfg).heads[0]) == 3  # Linear, GELU, Linear
+
+
+def test_refit_reads_several_files(tiny_model_path: Path, small_csv: Path, data_dir: Path,
+                                   tmp_path: Path) -> None:
+    """Labels of several files are pooled (each prepared on its own), and each file's hash is
+    recorded."""
+    _, one = refit_heads(tiny_model_path, small_csv, out=tmp_path / "a.safetensors",
+                         config=QUICK, cache_dir=tmp_path)
+    _, two = refit_heads(tiny_model_path, [small_csv, data_dir / "mixed.csv"],
+                         out=tmp_path / "b.safetensors", config=QUICK, cache_dir=tmp_path)
+    assert two["molecules"] == one["molecules"] + 4  # mixed.csv has four valid molecules
+    assert len(two["data_hashes"]) == 2 and two["data_hashes"][0] == one["data_hashes"][0]
