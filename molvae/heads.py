@@ -75,7 +75,7 @@ def fit_heads(network: VAE, mu: torch.Tensor, logvar: torch.Tensor, props: torch
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr,
                                                 total_steps=config.epochs * steps_per_epoch)
     history: list[list[float]] = []
-    best, best_score = None, -np.inf
+    best, kept = None, -1
     for epoch in range(config.epochs):
         heads.train()
         perm = train[torch.randperm(len(train), generator=gen)]
@@ -97,12 +97,11 @@ def fit_heads(network: VAE, mu: torch.Tensor, logvar: torch.Tensor, props: torch
         history.append(_r2(pred, target[val]))
         log.info("heads epoch %d: validation R^2 %s", epoch + 1,
                  " / ".join(f"{r:.3f}" for r in history[-1]))
-        if (score := float(np.mean(history[-1]))) > best_score:
-            best_score, best = score, {k: v.clone() for k, v in heads.state_dict().items()}
+        if kept < 0 or np.mean(history[-1]) > np.mean(history[kept]):
+            kept, best = epoch, {k: v.clone() for k, v in heads.state_dict().items()}
     heads.load_state_dict(best)
     network.heads = heads.to(network.prop_mean.device)
     network.cfg = replace(network.cfg, head_hidden=config.hidden, head_layers=config.layers)
-    kept = max(range(len(history)), key=lambda e: np.mean(history[e]))
     return {"epochs": history, "kept_epoch": [kept + 1], "kept": history[kept]}
 
 
@@ -125,12 +124,9 @@ def refit_heads(model_file: str | Path, data: str | Path | Sequence[str | Path],
         prepared = prepare(path, column=smiles_column,
                            cache_dir=cache_dir or default_cache_dir(), property_fraction=1.0)
         encoded = encode(prepared, meta.vocab)  # props row for row with tokens
-        tokens = torch.from_numpy(encoded.tokens)
-        with torch.no_grad():
-            for i in range(0, len(tokens), 4096):
-                mu, logvar = network.encode(tokens[i:i + 4096])
-                mus.append(mu)
-                logvars.append(logvar)
+        mu, logvar = network.posterior(torch.from_numpy(encoded.tokens))
+        mus.append(mu)
+        logvars.append(logvar)
         props.append(torch.from_numpy(np.asarray(encoded.props, dtype=np.float32)))
         hashes.append(prepared.data_hash)
     record = fit_heads(network, torch.cat(mus), torch.cat(logvars), torch.cat(props), config)

@@ -101,6 +101,19 @@ class VAE(nn.Module):
         mu, logvar = self.to_stats(h).float().chunk(2, dim=-1)  # (B, Z) each
         return mu, logvar.clamp(-12.0, 6.0)
 
+    @torch.no_grad()
+    def posterior(self, tokens: torch.Tensor,
+                  batch_size: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`encode` of many molecules (N, T) in batches, without gradients: fp32
+        ``(mu, logvar)``, each (N, Z), on the model's device."""
+        dev = self.latent_mean.device
+        out = [self.encode(tokens[i:i + batch_size].to(dev))
+               for i in range(0, len(tokens), batch_size)]
+        if not out:
+            empty = torch.zeros(0, self.cfg.latent_dim, device=dev)
+            return empty, empty.clone()
+        return torch.cat([m for m, _ in out]).float(), torch.cat([v for _, v in out]).float()
+
     @staticmethod
     def reparameterize(
         mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None

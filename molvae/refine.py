@@ -74,7 +74,7 @@ def refine_latents(
     z = mu.detach().clone().float()
     if todo is None:
         todo = ~same_tokens(greedy(z), tokens)
-    found = ~todo.clone()
+    found = ~todo
     misread = torch.nonzero(todo).flatten()
     for rows in torch.split(misread, config.batch_size) if len(misread) else ():
         z[rows], found[rows] = _refine(net, tokens[rows], mu[rows].float(),

@@ -213,15 +213,13 @@ class TrainedModel:
     @torch.no_grad()
     def _encode_tokens(self, tokens: np.ndarray, ok: np.ndarray, errors: dict[int, str], *,
                        stochastic: bool, seed: int | None, batch_size: int) -> EncodeResult:
-        gen = self._generator(seed)
-        out = []
-        for i in range(0, len(tokens), batch_size):
-            x = torch.from_numpy(tokens[i:i + batch_size]).to(self.device)
-            mu, logvar = self.network.encode(x)
-            out.append(self.network.reparameterize(mu, logvar, gen) if stochastic else mu)
-        z = torch.cat(out).float().cpu().numpy() if out else np.zeros((0, self.latent_dim),
-                                                                       np.float32)
-        return EncodeResult(z=z, ok=ok, errors=errors)
+        mu, logvar = self.network.posterior(torch.from_numpy(tokens), batch_size)
+        if stochastic:  # drawn batch by batch, as the generator's stream has always been used
+            gen = self._generator(seed)
+            mu = torch.cat([self.network.reparameterize(m, v, gen) for m, v in
+                            zip(mu.split(batch_size), logvar.split(batch_size), strict=True)]
+                           or [mu])
+        return EncodeResult(z=mu.cpu().numpy(), ok=ok, errors=errors)
 
     def encode_exact(self, smiles: Sequence[str]) -> Encoding:
         """Latents of molecules to build on (leads, seeds, what ``molvae encode`` writes): the
@@ -232,7 +230,7 @@ class TrainedModel:
 
     def _encode_exact(self, t: Tokenized, *, refine: bool | None = None) -> Encoding:
         canon = [c for c in t.canon if c is not None]
-        mean, logvar = self._posterior(t.tokens)
+        mean, logvar = (x.cpu().numpy() for x in self.network.posterior(torch.from_numpy(t.tokens)))
         z, back = mean, self._gives_back(mean, canon)
         refined = np.zeros(len(mean), dtype=bool)
         if (self.refine if refine is None else refine) and not back.all():
@@ -247,19 +245,6 @@ class TrainedModel:
                 refined &= ~lost
         return Encoding(z=z, ok=t.ok, errors=t.errors, mean=mean, reconstructs=back,
                         refined=refined, domain=self.knows_domain(mean))
-
-    @torch.no_grad()
-    def _posterior(self, tokens: np.ndarray,
-                   batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior means and log-variances (N, Z) of padded token ids (N, T)."""
-        mus, logvars = [np.zeros((0, self.latent_dim), np.float32)], [
-            np.zeros((0, self.latent_dim), np.float32)]
-        for i in range(0, len(tokens), batch_size):
-            mu, logvar = self.network.encode(torch.from_numpy(tokens[i:i + batch_size])
-                                             .to(self.device))
-            mus.append(mu.float().cpu().numpy())
-            logvars.append(logvar.float().cpu().numpy())
-        return np.concatenate(mus), np.concatenate(logvars)
 
     def _greedy(self, z: torch.Tensor) -> torch.Tensor:
         """Greedy token ids of latents, decoded as every command decodes them."""
