@@ -8,6 +8,7 @@ The recipe of the shipped model, kept runnable so that a stopped run continues w
     python benchmarks/default_model.py prior --components 1  # refit the sampling distribution
     python benchmarks/default_model.py extend          # stage 2: train the stage-1 model longer
     python benchmarks/default_model.py heads           # refit the property heads (frozen latents)
+    python benchmarks/default_model.py decoder         # stage 3: the decoder alone, trained longer
 
 ``extend`` continues from stage 1's best model (``runs/default-model/model.safetensors``; on a
 fresh machine the stage-1 file is the one shipped at commit a0c1a83:
@@ -57,6 +58,18 @@ EXTEND_ARGS = (
     "--kl-warmup-steps", "0", "--free-bits", "0.1", "--precision", "bf16",
     "--property-fraction", "0.5", "--patience", "3", "--seed", "0",
 )
+
+#: Stage 3 (``decoder``): the decoder alone trained longer on the shipped model's frozen encoder
+#: (``--freeze-encoder``), so the latents, and the sampling distribution, domain calibration and
+#: refitted heads fitted on them, stay valid. Fresh Adam moments on trained weights: a warm-up,
+#: and a peak at the level that kept stage 2 stable.
+DECODER_ARGS = (
+    "--epochs", "16", "--batch-size", "512", "--lr", "4e-4", "--lr-warmup-steps", "1000",
+    "--kl-warmup-steps", "0", "--precision", "bf16", "--property-fraction", "0",
+    "--patience", "3", "--seed", "0", "--freeze-encoder",
+)
+DECODER_RUN = ROOT / "runs" / "default-decoder"
+SHIPPED = ROOT / "molvae" / "models" / "default" / "model.safetensors"
 
 #: The shipped model's sampling distribution: the posteriors of PRIOR_COMPONENTS training
 #: molecules, widened PRIOR_WIDTH times; the other PRIOR_MOLECULES - PRIOR_COMPONENTS drawn
@@ -128,7 +141,7 @@ def _relative(path: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["data", "train", "prior", "extend", "heads"])
+    parser.add_argument("step", choices=["data", "train", "prior", "extend", "heads", "decoder"])
     parser.add_argument("--run", type=Path, default=RUN)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--components", type=int, default=PRIOR_COMPONENTS,
@@ -164,12 +177,15 @@ def main() -> None:
                                         posteriors=args.posteriors or None)
         kind = f"posteriors widened {args.posteriors}x" if args.posteriors else "Gaussians"
         print(f"{out}: sampling distribution refitted: {args.components} {kind}")
-    if args.step in ("train", "extend"):
-        out, settings = (args.run, TRAIN_ARGS) if args.step == "train" else (EXTENDED, EXTEND_ARGS)
+    if args.step in ("train", "extend", "decoder"):
+        out, settings = {"train": (args.run, TRAIN_ARGS), "extend": (EXTENDED, EXTEND_ARGS),
+                         "decoder": (DECODER_RUN, DECODER_ARGS)}[args.step]
         if (out / "last.pt").exists():
             start = ["--resume"]
         elif args.step == "extend":
             start = ["--init", _relative(args.run / "model.safetensors")]
+        elif args.step == "decoder":
+            start = ["--init", _relative(args.model or SHIPPED)]
         else:
             start = []
         # paths relative to the repository root: the model file records the data path

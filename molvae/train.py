@@ -68,6 +68,7 @@ class TrainConfig:
     property_fraction: float = 1.0  # share of molecules labelled for the property heads
     smiles_column: str | None = None
     length_buckets: bool = True  # batch molecules of similar length (see epoch_batches)
+    freeze_encoder: bool = False  # train the decoder alone on a trained model (see DECODER)
 
 
 @dataclass
@@ -217,6 +218,9 @@ class Trainer:
         self.ckpt_path = out_dir / "last.pt"
         saved = self._saved_state(cfg) if resume else None
         start, start_meta = load_model(init) if init is not None and not saved else (None, None)
+        if cfg.freeze_encoder and start is None and not saved:
+            raise MolVAEError("--freeze-encoder trains the decoder of a trained model: name it "
+                              "with --init")
         if saved:
             cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg),
                                  "max_steps": cfg.max_steps})  # a stop for this invocation only
@@ -244,7 +248,8 @@ class Trainer:
             self.model.prop_mean.copy_(mean)
             self.model.prop_std.copy_(std)
         self.model.to(device)
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.opt = torch.optim.Adam(trainable_parameters(self.model, cfg.freeze_encoder),
+                                    lr=cfg.lr)
         self.state = RunState()
         if saved:
             self.model.load_state_dict(upgrade_state(saved["model"]))
@@ -269,6 +274,9 @@ class Trainer:
         started_from = str(init) if start is not None else (saved or {}).get("info", {}).get("init")
         if started_from:  # a resumed run still says where its weights began
             self.info["init"] = started_from
+        if cfg.freeze_encoder:  # the latents are the start's: so is what was fitted on them
+            kept = start_meta.info if start_meta else saved.get("info", {})
+            self.info.update({k: kept[k] for k in FITTED_ON_LATENTS if k in kept})
         self.metrics_file = out_dir / "metrics.jsonl"
         if rank == 0:
             self._write_config()
@@ -317,13 +325,15 @@ class Trainer:
         })
 
     def _save_model(self, extra: dict[str, Any]) -> None:
-        if self.rank == 0:
+        if self.rank != 0:
+            return
+        if not self.cfg.freeze_encoder:  # a frozen encoder keeps the start's distribution
             sample = np.random.default_rng(self.cfg.seed).permutation(self.train_idx)[:20_000]
             gen = torch.Generator(device=self.device).manual_seed(self.cfg.seed)
             self.model.fit_latent_distribution(self.tokens[torch.from_numpy(sample)], gen)
-            save_model(self.out_dir / "model.safetensors", self.model, self.vocab,
-                       {**self.info, "epoch": self.state.epoch, "step": self.state.step, **extra},
-                       training_set=self.training_set)
+        save_model(self.out_dir / "model.safetensors", self.model, self.vocab,
+                   {**self.info, "epoch": self.state.epoch, "step": self.state.step, **extra},
+                   training_set=self.training_set)
 
     def fit(self, progress: bool = True) -> Path:
         """Train until the planned epochs, early stopping or ``max_steps``; returns the best
@@ -463,6 +473,35 @@ def fit_sampling_distribution(
     save_model(out, network, meta.vocab, {**meta.info, "prior": prior},
                training_set=meta.training_set)
     return out
+
+
+#: The parameters that learn when the encoder is frozen (``freeze_encoder``): the decoder's own.
+#: The token embedding is the encoder's input too, so it stays as trained with the heads.
+DECODER = ("z_to_hidden", "z_to_input", "gru", "to_logits")
+
+
+def trainable_parameters(model: VAE, freeze_encoder: bool) -> list[torch.nn.Parameter]:
+    """The parameters an optimizer steps; with ``freeze_encoder`` only :data:`DECODER`'s, the
+    others set not to require gradients.
+
+    Why freeze: a trained model's latents carry everything fitted on them afterwards (the
+    sampling distribution, the domain calibration, the refitted property heads). A decoder
+    trained longer on the same posteriors reads them better and leaves all of that valid.
+    """
+    if not freeze_encoder:
+        return list(model.parameters())
+    keep = []
+    for name, param in model.named_parameters():
+        learns = name.split(".")[0] in DECODER
+        param.requires_grad_(learns)
+        if learns:
+            keep.append(param)
+    return keep
+
+
+#: Records of a model file's info about what was fitted on its latents, which a decoder-only run
+#: keeps with the latents.
+FITTED_ON_LATENTS = ("prior", "heads")
 
 
 #: Settings a resumed run may change; the others always come from the checkpoint.

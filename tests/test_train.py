@@ -19,6 +19,7 @@ from molvae.errors import DataError, MolVAEError
 from molvae.train import (
     RunState,
     TrainConfig,
+    fit_sampling_distribution,
     kl_weight,
     learning_rate,
     resolve_precision,
@@ -159,6 +160,33 @@ def test_init_continues_from_a_model_file(
           progress=False)
     _, meta = load_model(run / "model.safetensors")
     assert meta.info["init"] == str(tiny_model_path)
+
+
+def test_freeze_encoder_trains_the_decoder_alone(
+    tmp_path: Path, small_csv: Path, tiny_cfg, tiny_model_path: Path, cache_dir: Path
+) -> None:
+    """With a frozen encoder only the decoder moves, through a resume too: every latent, and the
+    sampling distribution, domain calibration, heads and their records fitted on them, are the
+    start's; a frozen encoder without a start is refused."""
+    begin = fit_sampling_distribution(tiny_model_path, small_csv, components=20, molecules=60,
+                                      posteriors=2.0, out=tmp_path / "start.safetensors",
+                                      cache_dir=cache_dir)
+    start, start_meta = load_model(begin)
+    run = tmp_path / "decoder"
+    cfg = tiny_cfg(epochs=2, max_steps=3, lr=1e-2, freeze_encoder=True)
+    train(small_csv, run, cfg=cfg, init=begin, cache_dir=cache_dir, progress=False)
+    train(small_csv, run, cfg=tiny_cfg(epochs=2), resume=True, cache_dir=cache_dir,
+          progress=False)
+    after, meta = load_model(run / "model.safetensors")
+    before = start.state_dict()
+    moved = {k.split(".")[0] for k, v in after.state_dict().items()
+             if not torch.equal(v, before[k])}
+    assert moved == {"z_to_hidden", "z_to_input", "gru", "to_logits"}
+    assert meta.info["prior"] == start_meta.info["prior"] and meta.info["init"] == str(begin)
+    assert load_checkpoint(run / "last.pt")["train_config"]["freeze_encoder"] is True
+    with pytest.raises(MolVAEError, match="--init"):
+        train(small_csv, tmp_path / "scratch", cfg=tiny_cfg(freeze_encoder=True),
+              cache_dir=cache_dir, progress=False)
 
 
 def test_init_and_resume_together_are_refused(

@@ -41,6 +41,9 @@ def train(
     init: Path | None = typer.Option(
         None, "--init", help="Start from this model file's weights, architecture and alphabet "
         "(a fresh optimizer and schedule): train a finished model longer, or adapt it."),
+    freeze_encoder: bool = typer.Option(
+        False, "--freeze-encoder", help="With --init: train the decoder alone. The latents, and "
+        "the sampling distribution, domain and property heads fitted on them, stay as they are."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Train a model; the best one is written to OUT/model.safetensors."""
@@ -57,6 +60,7 @@ def train(
         kl_schedule=kl_schedule, kl_warmup_steps=kl_warmup_steps, free_bits=free_bits,
         max_steps=max_steps, patience=patience, seed=seed, device=device, precision=precision,
         workers=workers, smiles_column=smiles_column, property_fraction=property_fraction,
+        freeze_encoder=freeze_encoder,
     )
     path = run_training(data, out, cfg=cfg, resume=resume, init=init, cache_dir=cache_dir,
                         progress=progress, model_overrides={"latent_dim": latent_dim,
