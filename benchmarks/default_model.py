@@ -8,7 +8,7 @@ The recipe of the shipped model, kept runnable so that a stopped run continues w
     python benchmarks/default_model.py prior --components 1  # refit the sampling distribution
     python benchmarks/default_model.py extend          # stage 2: train the stage-1 model longer
     python benchmarks/default_model.py heads           # refit the property heads (frozen latents)
-    python benchmarks/default_model.py decoder         # stage 3 (tried, not shipped): the decoder alone
+    python benchmarks/default_model.py decoder         # stage 3, not shipped: the decoder alone
 
 ``extend`` continues from stage 1's best model (``runs/default-model/model.safetensors``; on a
 fresh machine the stage-1 file is the one shipped at commit a0c1a83:
