@@ -64,14 +64,13 @@ EXTEND_ARGS = (
 #: refitted heads fitted on them, stay valid. Fresh Adam moments on trained weights: a short
 #: warm-up to a peak near the learning rate stage 1 still gained at in its last third (about
 #: 2e-4 at epoch 10), then a cosine. Precision ``auto``: bf16 where the hardware has it (a GPU,
-#: a CPU with AVX512-BF16), fp32 otherwise (emulated bf16 ran 20 times slower on an AVX2 CPU).
+#: a CPU with AVX512-BF16), fp32 otherwise (emulated bf16 ran 30 times slower on an AVX2 CPU).
 DECODER_ARGS = (
     "--epochs", "4", "--batch-size", "512", "--lr", "2e-4", "--lr-warmup-steps", "300",
     "--kl-warmup-steps", "0", "--precision", "auto", "--property-fraction", "0",
     "--patience", "3", "--seed", "0", "--freeze-encoder",
 )
 DECODER_RUN = ROOT / "runs" / "default-decoder"
-SHIPPED = ROOT / "molvae" / "models" / "default" / "model.safetensors"
 
 #: The shipped model's sampling distribution: the posteriors of PRIOR_COMPONENTS training
 #: molecules, widened PRIOR_WIDTH times; the other PRIOR_MOLECULES - PRIOR_COMPONENTS drawn
@@ -187,7 +186,9 @@ def main() -> None:
         elif args.step == "extend":
             start = ["--init", _relative(args.run / "model.safetensors")]
         elif args.step == "decoder":
-            start = ["--init", _relative(args.model or SHIPPED)]
+            from molvae.trained import default_model_path
+
+            start = ["--init", _relative(args.model or default_model_path())]
         else:
             start = []
         # paths relative to the repository root: the model file records the data path

@@ -59,6 +59,9 @@ class VAE(nn.Module):
     """Encoder ``tokens -> (mu, logvar)``; decoder ``(z, tokens) -> logits``; heads ``z -> props``.
     """
 
+    #: The decoder's own modules. The token embedding is not among them: the encoder reads it too.
+    DECODER = ("z_to_hidden", "z_to_input", "gru", "to_logits")
+
     def __init__(self, cfg: VAEConfig) -> None:
         super().__init__()
         self.cfg = cfg

@@ -68,7 +68,7 @@ class TrainConfig:
     property_fraction: float = 1.0  # share of molecules labelled for the property heads
     smiles_column: str | None = None
     length_buckets: bool = True  # batch molecules of similar length (see epoch_batches)
-    freeze_encoder: bool = False  # train the decoder alone on a trained model (see DECODER)
+    freeze_encoder: bool = False  # train the decoder alone (trainable_parameters)
 
 
 @dataclass
@@ -475,14 +475,9 @@ def fit_sampling_distribution(
     return out
 
 
-#: The parameters that learn when the encoder is frozen (``freeze_encoder``): the decoder's own.
-#: The token embedding is the encoder's input too, so it stays as trained with the heads.
-DECODER = ("z_to_hidden", "z_to_input", "gru", "to_logits")
-
-
 def trainable_parameters(model: VAE, freeze_encoder: bool) -> list[torch.nn.Parameter]:
-    """The parameters an optimizer steps; with ``freeze_encoder`` only :data:`DECODER`'s, the
-    others set not to require gradients.
+    """The parameters an optimizer steps; with ``freeze_encoder`` only those of
+    :attr:`VAE.DECODER`, the others set not to require gradients.
 
     Why freeze: a trained model's latents carry everything fitted on them afterwards (the
     sampling distribution, the domain calibration, the refitted property heads). A decoder
@@ -492,7 +487,7 @@ def trainable_parameters(model: VAE, freeze_encoder: bool) -> list[torch.nn.Para
         return list(model.parameters())
     keep = []
     for name, param in model.named_parameters():
-        learns = name.split(".")[0] in DECODER
+        learns = name.split(".")[0] in model.DECODER
         param.requires_grad_(learns)
         if learns:
             keep.append(param)
