@@ -11,6 +11,8 @@ embedding, so the latent is never forgotten over a 50-token molecule.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -205,6 +207,16 @@ class VAE(nn.Module):
     def sample_latents(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` latents (n, Z) from the model's sampling distribution."""
         return self.prior.sample(n, generator)
+
+    def iter_latents(self, batch_size: int,
+                     generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
+        """Endless batches (batch_size, Z) from the sampling distribution, drawn a whole
+        number of batches at a time, at least one draw per component: the components are spread
+        over a stream of batches as :meth:`sample_latents` spreads them over one call (a stream
+        of 2,048-latent batches drawn one by one would repeat components across batches)."""
+        chunk = batch_size * max(1, math.ceil(len(self.prior_weights) / batch_size))
+        while True:
+            yield from torch.split(self.prior.sample(chunk, generator), batch_size)
 
     def domain(self, z: torch.Tensor) -> torch.Tensor:
         """Domain scores (N,) of latents: the share of training molecules whose mean latent is

@@ -52,11 +52,45 @@ class GaussianMixture:
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` latents (n, Z), drawn with ``generator``."""
+        """``n`` latents (n, Z), drawn with ``generator``; their components by
+        :func:`spread_components`, so ``n`` draws share a component no more often than the
+        weights require."""
         dev = self.means.device
-        comp = torch.multinomial(self.weights.float(), n, replacement=True, generator=generator)
+        comp = spread_components(self.weights, n, generator).to(dev)
         eps = torch.randn(n, self.means.shape[1], generator=generator, device=dev)
         return self.means[comp] + self.stds[comp] * eps
+
+
+def spread_components(weights: torch.Tensor, n: int,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+    """``n`` component indices (n,), in random order, each drawn with probability ``weights``
+    (K,), but together as evenly spread as the weights allow: component k is drawn
+    floor(n w_k) or ceil(n w_k) times (residual systematic resampling over a shuffled order).
+
+    Why: with the training posteriors as the sampling distribution, independent draws pick the
+    same component about n^2 / 2K times, and two draws of one posterior often decode to the same
+    molecule (nine repeats in ten among 10,000 samples of the default model): the repeats that
+    cost unique@10k. Each draw's law is unchanged.
+
+    >>> spread_components(torch.full((4,), 0.25), 4, torch.Generator().manual_seed(0)).sort()[0]
+    tensor([0, 1, 2, 3])
+    """
+    w = weights.double()
+    w, dev = w / w.sum(), w.device
+    expected = n * w
+    whole = torch.floor(expected)
+    residual = (expected - whole).clamp_min(0)
+    rest = n - int(whole.sum())
+    comp = torch.repeat_interleave(torch.arange(len(w), device=dev), whole.long())
+    if rest > 0:
+        order = torch.randperm(len(w), generator=generator, device=dev)
+        edges = torch.cumsum(residual[order], 0)
+        points = (torch.rand(1, generator=generator, dtype=torch.float64, device=dev)
+                  + torch.arange(rest, device=dev))
+        points = points * (float(edges[-1]) / rest)  # rounding: the residuals sum to ~rest
+        picked = torch.searchsorted(edges, points, right=True).clamp_max(len(w) - 1)
+        comp = torch.cat([comp, order[picked]])
+    return comp[torch.randperm(n, generator=generator, device=dev)]
 
 
 def _log_density(z: torch.Tensor, mix: GaussianMixture) -> torch.Tensor:

@@ -329,10 +329,11 @@ class TrainedModel:
 
         def batches() -> Iterator[np.ndarray]:
             nonlocal drawn
-            while drawn < max_attempts:
-                size = min(batch_size, max_attempts - drawn)
-                drawn += size
-                z = self.network.sample_latents(size, generator=gen)
+            for z in self.network.iter_latents(min(batch_size, max_attempts), gen):
+                if drawn >= max_attempts:
+                    return
+                z = z[: max_attempts - drawn]
+                drawn += len(z)
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
         remaining = n
