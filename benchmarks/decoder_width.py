@@ -26,20 +26,11 @@ from pathlib import Path
 os.environ.setdefault("GOMP_SPINCOUNT", "10000")  # before torch loads, as the molvae CLI does
 
 import torch  # noqa: E402
+from default_model import _relative  # noqa: E402
 from refine import SETS, cpu_name, held_out  # noqa: E402
 
 from molvae.precision import autocast_dtype  # noqa: E402
 from molvae.trained import TrainedModel, default_model_path, load_model  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shown(path: Path) -> str:
-    """``path`` relative to the repository root when it lies inside it."""
-    try:
-        return str(path.resolve().relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def reconstruction(model: TrainedModel, smiles: list[str]) -> float:
@@ -77,7 +68,7 @@ def main() -> None:
     paths = [default_model_path(), *args.models]
     models = [load_model(p) for p in paths]
     workers = os.cpu_count() or 1
-    rows = [{"model": shown(p), "decoder_hidden": m.network.cfg.decoder_hidden,
+    rows = [{"model": _relative(p), "decoder_hidden": m.network.cfg.decoder_hidden,
              "parameters": sum(t.numel() for t in m.network.parameters()),
              "file_mb": round(p.stat().st_size / 1e6, 1),
              "precision": str(autocast_dtype(m.precision, m.device, purpose="inference"))}

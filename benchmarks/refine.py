@@ -32,7 +32,7 @@ import torch
 from molvae import load_model
 from molvae.data import default_cache_dir, prepare
 from molvae.refine import RefineConfig
-from molvae.trained import TrainedModel
+from molvae.trained import Encoding, TrainedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {
@@ -74,6 +74,11 @@ def held_out(path: Path, n: int, seed: int = 0) -> list[str]:
 
 def measure(model: TrainedModel, smiles: list[str]) -> dict[str, float]:
     """Reconstruction from means and from refined latents, cost and distances."""
+    return measure_encoding(model, smiles)[1]
+
+
+def measure_encoding(model: TrainedModel, smiles: list[str]) -> tuple[Encoding, dict[str, float]]:
+    """The refined encoding of ``smiles``, and :func:`measure`'s numbers read from it."""
     model.refine = False
     start = time.perf_counter()
     plain = model.encode_exact(smiles)
@@ -91,7 +96,7 @@ def measure(model: TrainedModel, smiles: list[str]) -> dict[str, float]:
         d = np.linalg.norm(centres - w0, axis=1)
         nearest.append(float(np.min(d[d > 1e-6])))
     moved_a, nearest_a = np.array(moved), np.array(nearest)
-    return {
+    return enc, {
         "molecules": n,
         "encoded": int(enc.ok.sum()),
         "reconstructed_mean": float(plain.reconstructs.sum()) / n,
@@ -152,11 +157,10 @@ def far_search(model: TrainedModel, sets: dict[str, list[str]]) -> dict:
     for name in ("zinc250k_test", "marketed_drugs"):
         smiles = sets[name]
         model.refine_config = default
-        before = model.encode_exact(smiles)
-        row = {"default": measure(model, smiles)}
+        before, row = measure_encoding(model, smiles)
+        row = {"default": row}
         model.refine_config = far
-        after = model.encode_exact(smiles)
-        row["far"] = measure(model, smiles)
+        after, row["far"] = measure_encoding(model, smiles)
         canon = [smiles[i] for i in np.flatnonzero(after.ok)]
         gained = [canon[i] for i in np.flatnonzero(after.reconstructs & ~before.reconstructs)]
         gained = gained[:40]
