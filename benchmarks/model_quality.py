@@ -14,7 +14,9 @@ Molecules are compared as RDKit canonical SMILES throughout.
 
 **Samples** (``--samples``, 30,000): that many latents drawn from the model's sampling
 distribution and decoded greedily by ``TrainedModel.iter_samples``, the call behind ``molvae
-sample`` (seed ``--seed``):
+sample`` (seed ``--seed``); as there, samples with a ring of more than ``--max-ring`` (7) atoms
+are drawn again, so that many molecules are measured (``--max-ring 0``: exactly that many
+latents, every ring kept, the decoder's own samples):
 
 - validity: share of the draws that decode to a valid molecule;
 - unique@10k: distinct molecules among the first 10,000 valid ones (all of them when fewer), as
@@ -115,6 +117,7 @@ from molvae.errors import MolVAEError  # noqa: E402
 from molvae.evaluate import r_squared  # noqa: E402
 from molvae.explore import slerp  # noqa: E402
 from molvae.io import atomic_write_text  # noqa: E402
+from molvae.prior import MAX_SAMPLED_RING  # noqa: E402
 from molvae.proposals import novelty  # noqa: E402
 from molvae.smiles_file import iter_smiles  # noqa: E402
 from molvae.trained import TrainedModel, load_model  # noqa: E402
@@ -289,13 +292,16 @@ def chemistry_profile(smiles: Sequence[str], *, filters: Path | None = FILTERS,
 
 
 def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int,
-                 batch_size: int = 2048) -> list[str]:
+                 batch_size: int = 2048, max_ring: int | None = None) -> list[str]:
     """The valid molecules, in order, of exactly ``n`` latents drawn from the sampling distribution
-    and decoded greedily, by the call ``molvae sample`` makes (``iter_samples``)."""
+    and decoded greedily, by the call ``molvae sample`` makes (``iter_samples``). With
+    ``max_ring``, as ``molvae sample`` does by default, samples with a larger ring are drawn
+    again: ``n`` molecules, from as many latents as that takes."""
     valid: list[str] = []
     try:
         for batch in model.iter_samples(n, seed=seed, batch_size=batch_size, workers=workers,
-                                        max_attempts=n):
+                                        max_attempts=None if max_ring else n,
+                                        max_ring=max_ring):
             valid += [smi for _, smi in batch]
     except MolVAEError as err:  # the n draws are spent with fewer than n valid: validity < 1
         if f"after decoding {n} latents" not in str(err):
@@ -485,13 +491,13 @@ def head_r2(model: TrainedModel, smiles: Sequence[str], *, workers: int) -> dict
 
 
 def sampling_speed(model: TrainedModel, n: int, *, repeats: int, workers: int,
-                   batch_size: int = 2048) -> dict[str, Any]:
+                   batch_size: int = 2048, max_ring: int | None = None) -> dict[str, Any]:
     """Valid molecules per second of ``iter_samples`` end to end, median of ``repeats`` runs."""
     rates = []
     for r in range(repeats):
         start = time.perf_counter()
         got = sum(len(b) for b in model.iter_samples(n, seed=r, batch_size=batch_size,
-                                                     workers=workers))
+                                                     workers=workers, max_ring=max_ring))
         rates.append(got / (time.perf_counter() - start))
         log.info("speed run %d: %.0f valid molecules/s", r, rates[-1])
     return {"n": n, "repeats": repeats, "workers": workers,
@@ -600,7 +606,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     valid: list[str] = []
     if args.samples:
         valid = timed("sampling", draw_samples, model, args.samples, seed=args.seed,
-                      workers=workers, batch_size=args.batch_size)
+                      workers=workers, batch_size=args.batch_size, max_ring=args.max_ring or None)
         metrics["samples"] = timed("sample_metrics", sample_metrics, model, valid, args.samples)
         metrics["profile"] = {"samples": timed("profile_samples", chemistry_profile, valid,
                                                filters=filters, workers=workers)}
@@ -637,7 +643,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.speed:
         metrics["speed"] = timed("speed", sampling_speed, model, args.speed,
                                  repeats=args.speed_repeats, workers=workers,
-                                 batch_size=args.batch_size)
+                                 batch_size=args.batch_size, max_ring=args.max_ring or None)
 
     info = model.meta.info
     known = model.meta.training_set
@@ -740,6 +746,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2,
                         help="torch threads and worker processes (FCD: at most 2)")
     parser.add_argument("--batch-size", type=int, default=2048)
+    parser.add_argument("--max-ring", type=int, default=MAX_SAMPLED_RING,
+                        help="samples with a larger ring are drawn again, as molvae sample does "
+                             "(0: the decoder's own samples, every ring kept)")
     parser.add_argument("--samples", type=int, default=30_000,
                         help="latents drawn and decoded (0: no samples, profile or sample FCD)")
     parser.add_argument("--train-ref", type=Path, nargs="+", default=[ZINC_TRAIN, MOSES_TRAIN],

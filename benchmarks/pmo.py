@@ -307,7 +307,9 @@ def prior_smiles(model: Any, n: int, seed: int) -> list[str]:
     """The first ``n`` distinct valid molecules decoded from the prior (fewer if the model runs
     out of new ones within the sampler's attempt limit)."""
     seen: dict[str, None] = {}
-    batches = model.iter_samples(20 * n, seed=seed, batch_size=min(2048, max(n, 64)))
+    # The decoder's own samples, large rings included, as the stored PMO tables were measured.
+    batches = model.iter_samples(20 * n, seed=seed, batch_size=min(2048, max(n, 64)),
+                                 max_ring=None)
     with contextlib.closing(batches), contextlib.suppress(MolVAEError):
         for batch in batches:
             for _, smi in batch:

@@ -273,6 +273,20 @@ def ring_count(mol: MolLike) -> int | None:
     return int(rdMolDescriptors.CalcNumRings(m)) if m is not None else None
 
 
+def largest_ring(mol: MolLike) -> int | None:
+    """Atoms in the molecule's largest ring (RDKit's SSSR; 0 without rings); ``None`` if
+    unreadable. A macrocycle in a decoded sample is most often a ring closure written at the
+    wrong place.
+
+    >>> largest_ring("c1ccc2ccccc2c1"), largest_ring("C1CCCCCCCCCC1"), largest_ring("CCO")
+    (6, 11, 0)
+    """
+    m = _nonempty(mol)
+    if m is None:
+        return None
+    return max((len(ring) for ring in m.GetRingInfo().AtomRings()), default=0)
+
+
 def aromatic_ring_count(mol: MolLike) -> int | None:
     """Aromatic rings (RDKit aromaticity); ``None`` if unreadable."""
     m = _nonempty(mol)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from molvae.chem import canonical_smiles
 from molvae.errors import MolVAEError
+from molvae.prior import MAX_SAMPLED_RING
 from molvae.proposals import proposal_table
 from molvae.similarity import tanimoto_to
 
@@ -76,8 +77,10 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
                        temperature: float = 0.0, seed: int | None = None,
                        batch_size: int = 2048, workers: int | None = None,
                        properties: bool = True,
-                       max_attempts: int | None = None) -> Iterator[pd.DataFrame]:
-    """Stream the table of ``n`` valid molecules from the prior, batch by batch.
+                       max_attempts: int | None = None,
+                       max_ring: int | None = MAX_SAMPLED_RING) -> Iterator[pd.DataFrame]:
+    """Stream the table of ``n`` valid molecules from the prior, batch by batch; molecules
+    with a ring of more than ``max_ring`` atoms are drawn again (None: kept).
 
     Without ``unique``, repeats are kept and marked ``duplicate``; with it, sampling continues
     until ``n`` distinct molecules exist (repeats are counted, not written). When
@@ -98,7 +101,7 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
     written, repeats = 0, 0
     batches = model.iter_samples(n if not unique else 10 ** 12, temperature=temperature,
                                  seed=seed, batch_size=batch_size, workers=workers,
-                                 max_attempts=max_attempts)
+                                 max_attempts=max_attempts, max_ring=max_ring)
     try:
         for batch in batches:
             if unique:  # leave out molecules already taken or repeated within the batch

@@ -30,13 +30,13 @@ import torch
 
 from molvae.checkpoint import ModelFile
 from molvae.checkpoint import load_model as load_model_file
-from molvae.chem import without_rdkit_log
+from molvae.chem import largest_ring, without_rdkit_log
 from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.latent import unwhiten, whiten
 from molvae.model import VAE
 from molvae.precision import autocast_dtype
-from molvae.prior import DOMAIN_THRESHOLD
+from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING
 from molvae.proposals import proposal_table
 from molvae.refine import RefineConfig, refine_latents
 from molvae.standardize import Standardized, standardize
@@ -312,10 +312,14 @@ class TrainedModel:
 
     def iter_samples(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
                      batch_size: int = 2048, workers: int | None = None,
-                     max_attempts: int | None = None) -> Iterator[list[Decoded]]:
+                     max_attempts: int | None = None,
+                     max_ring: int | None = MAX_SAMPLED_RING) -> Iterator[list[Decoded]]:
         """Stream batches of prior samples until ``n`` valid molecules have been yielded.
 
-        Only valid molecules are yielded; memory stays flat however large ``n`` is.
+        Only valid molecules are yielded, and none with a ring of more than ``max_ring`` atoms
+        (None: any ring): the decoder writes such rings in a fifth of its samples, almost always
+        a ring closure at the wrong place (the model card, "Large rings"), so they are counted,
+        logged and drawn again. Memory stays flat however large ``n`` is.
 
         Raises:
             MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
@@ -336,23 +340,34 @@ class TrainedModel:
                 drawn += len(z)
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
-        remaining = n
+        remaining, redrawn = n, 0
         with MoleculeDecoder(self.vocab, workers=workers) as dec:
             for batch in iter_pipelined(batches(), dec):
-                valid = [m for m in batch if m[1] is not None][:remaining]
+                valid = [m for m in batch if m[1] is not None]
+                if max_ring is not None:
+                    kept = [m for m in valid if largest_ring(m[1]) <= max_ring]
+                    redrawn += len(valid) - len(kept)
+                    valid = kept
+                valid = valid[:remaining]
                 remaining -= len(valid)
                 if valid:
                     yield valid
                 if remaining == 0:
+                    if redrawn:
+                        log.info("drew %d samples again: a ring of more than %d atoms",
+                                 redrawn, max_ring)
                     return
+        left_out = (f"; {redrawn} left out for a ring of more than {max_ring} atoms"
+                    if redrawn else "")
         raise MolVAEError(f"only {n - remaining} valid molecules after decoding {drawn} latents "
-                          f"(limit {max_attempts})")
+                          f"(limit {max_attempts}{left_out})")
 
     def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
-                      workers: int | None = 1) -> list[str]:
-        """``n`` valid canonical SMILES decoded from latents drawn from the prior N(0, I)."""
+                      workers: int | None = 1,
+                      max_ring: int | None = MAX_SAMPLED_RING) -> list[str]:
+        """``n`` valid canonical SMILES decoded from the sampling distribution."""
         return [smi for batch in self.iter_samples(n, temperature=temperature, seed=seed,
-                                                   workers=workers)
+                                                   workers=workers, max_ring=max_ring)
                 for _, smi in batch if smi is not None]
 
     def sample_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
@@ -411,13 +426,15 @@ class TrainedModel:
                               model=self, properties=properties)
 
     def sample(self, n: int, *, unique: bool = False, temperature: float = 0.0,
-               seed: int | None = None, properties: bool = True) -> pd.DataFrame:
+               seed: int | None = None, properties: bool = True,
+               max_ring: int | None = MAX_SAMPLED_RING) -> pd.DataFrame:
         """``n`` valid molecules from the sampling distribution (repeats marked ``duplicate``;
-        ``unique`` draws until ``n`` distinct ones exist)."""
+        ``unique`` draws until ``n`` distinct ones exist; rings of more than ``max_ring`` atoms
+        drawn again)."""
         from molvae.explore import sample
 
         return sample(self, n, unique=unique, temperature=temperature, seed=seed,
-                      properties=properties, workers=1)
+                      properties=properties, workers=1, max_ring=max_ring)
 
     def analogs(self, smiles: str, n: int = 20, **kwargs) -> pd.DataFrame:
         """Distinct analogs of a lead, most similar first; see :func:`molvae.explore.analogs`."""

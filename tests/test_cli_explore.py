@@ -71,6 +71,25 @@ def test_sample_unique_sdf_and_image(tmp_path: Path, tiny_model_path: Path,
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_sample_max_ring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With the shipped model: no written sample has a ring of more than --max-ring atoms (7 by
+    default); --max-ring 0 keeps the decoder's large rings, which one sample in five has."""
+    from molvae.chem import largest_ring
+
+    def rings(*extra: str) -> list[int]:
+        out = tmp_path / "s.csv"
+        code, err = _run(["sample", "-n", "40", "--seed", "0", "--workers", "1",
+                          "--no-properties", "--out", str(out), *extra], capsys)
+        assert code == 0, err
+        rows = _rows(out)
+        assert len(rows) == 40
+        return [largest_ring(r["smiles"]) for r in rows]
+
+    assert max(rings()) <= 7
+    assert max(rings("--max-ring", "6")) <= 6
+    assert max(rings("--max-ring", "0")) > 7
+
+
 def test_sample_no_properties_is_minimal(tiny_model_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sample", "-n", "3", "--model", str(tiny_model_path), "--seed", "0",
