@@ -278,12 +278,12 @@ class Inputs:
 def run_molvae(
     campaign: Path, *, sampler: str, seed: int, budget: int, model: Any, run_dir: Path,
     seeds: Sequence[str] = (), operators: Sequence[str] | None = None,
-    start: int | None = None,
+    start: int | None = None, max_ring: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The optimizer on a campaign, in a fresh run directory; its molecules by trial (the order
     of the oracle calls for one worker) and its ``timing.json``. ``seeds`` are screened first
     (scored as the first trials; the search starts from the best of them); ``start`` sizes the
-    start population (None: the campaign's)."""
+    start population and ``max_ring`` the largest ring scored (None: the campaign's)."""
     from molvae import optimize
 
     if run_dir.exists():  # a study left there would be resumed: its wall time would be wrong
@@ -295,6 +295,8 @@ def run_molvae(
         resolved = resolved.with_overrides(operators=operators)
     if start is not None:
         resolved = dataclasses.replace(resolved, start=start)
+    if max_ring is not None:
+        resolved = dataclasses.replace(resolved, max_ring=max_ring)
     table = optimize(
         resolved, budget=budget, seed=seed, sampler=sampler, model=model, out=run_dir,
         progress=False,
@@ -465,18 +467,21 @@ def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | No
 
 #: The token of an ablation set that turns the start population off (``all+nostart``).
 NO_START = "nostart"
+#: The token that lets the search score candidates with any ring (``all+anyring``: max_ring 0).
+ANY_RING = "anyring"
 
 
 def operator_set(text: str) -> tuple[str, ...]:
     """The operators of an ablation set: ``none``, ``all`` or ``+``-joined names, any of them
-    with ``+nostart`` (no start population, :func:`start_of`).
+    with ``+nostart`` (no start population, :func:`start_of`) or ``+anyring`` (candidates with
+    large rings scored too, :func:`max_ring_of`).
 
     >>> operator_set("local+mutate"), operator_set("none"), len(operator_set("all+nostart"))
     (('local', 'mutate'), (), 5)
     """
     from molvae.optimization.operators import OPERATORS
 
-    tokens = [t for t in text.split("+") if t != NO_START]
+    tokens = [t for t in text.split("+") if t not in (NO_START, ANY_RING)]
     if tokens == ["none"]:
         return ()
     if tokens == ["all"]:
@@ -498,6 +503,16 @@ def start_of(text: str) -> int | None:
     return 0 if NO_START in text.split("+") else None
 
 
+def max_ring_of(text: str) -> int | None:
+    """The largest ring an ablation set lets the search score: any (0) with ``+anyring``, else
+    the campaign's.
+
+    >>> max_ring_of("all+anyring"), max_ring_of("all")
+    (0, None)
+    """
+    return 0 if ANY_RING in text.split("+") else None
+
+
 def run_one(
     task: str, method: str, seed: int, budget: int, inputs: Inputs, workdir: Path
 ) -> dict[str, Any]:
@@ -516,6 +531,7 @@ def run_one(
             run_dir=workdir / task / method / f"seed{seed}",
             seeds=moses_smiles(train, int(screen), seed) if screen else (),
             operators=operator_set(ops) if ops else None, start=start_of(ops),
+            max_ring=max_ring_of(ops),
         )
     elif method == "prior":
         table = score_in_order(campaign, prior_smiles(model, budget, seed))

@@ -147,14 +147,11 @@ class VAE(nn.Module):
         max_len: int | None = None,
         min_len: int = 1,
         first_allowed: torch.Tensor | None = None,
-        refused: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Decode latents (B, Z) to token ids (B, <=T), greedy when ``temperature`` is 0.
 
         ``min_len`` bans the end token before that many tokens; ``first_allowed`` (a (V,) bool
-        mask) restricts the first token (to atoms, so no molecule is empty); ``refused`` (a
-        (B, T, V) bool mask) refuses tokens at given positions of given molecules
-        (:mod:`molvae.ring_guard` uses it to take back a ring closure). Positions after a
+        mask) restricts the first token (to atoms, so no molecule is empty). Positions after a
         molecule's end token are padding; decoding stops once every molecule has ended.
 
         Runs under autocast in its dtype (bf16 roughly doubles CPU speed). The GRU cell is unrolled
@@ -182,8 +179,6 @@ class VAE(nn.Module):
             for t in range(max_len):
                 h = cell.step(tok, z_gates, h)
                 mask = first if t == 0 else (no_end if t < min_len - 1 else banned)
-                if refused is not None and t < refused.shape[1]:
-                    mask = mask | refused[rows, t].to(dev)
                 logits = cell.logits(h).float().masked_fill_(mask, float("-inf"))  # (b, V)
                 if t == max_len - 1:  # the last position can only end the molecule
                     nxt = torch.full_like(tok, EOS_ID)

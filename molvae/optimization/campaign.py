@@ -51,6 +51,7 @@ from molvae.optimization.samplers import (
     SINGLE_OBJECTIVE_SAMPLERS,
 )
 from molvae.optimization.seeds import SeedError, campaign_seeds
+from molvae.prior import MAX_SAMPLED_RING
 
 __all__ = [
     "DEFAULT_SAMPLER",
@@ -107,6 +108,9 @@ class Campaign:
         start: oracle calls spent first on the model's training molecules when the campaign has
             no seeds and has operators (:mod:`molvae.optimization.start`); ``None``: a tenth of
             the budget, at most 1,000; 0: none.
+        max_ring: a candidate with a ring of more than this many atoms is not scored (no oracle
+            call; its trial fails with the reason): the decoder writes such rings at the wrong
+            place far more often than chemistry has them. 0: any ring is scored.
         source: the file this came from (messages only; not compared).
     """
 
@@ -128,6 +132,7 @@ class Campaign:
     trust_region: float | None = None
     operators: tuple[str, ...] = DEFAULT_OPERATORS
     start: int | None = None
+    max_ring: int = MAX_SAMPLED_RING
     source: str = field(default="<campaign>", compare=False)
 
     def objective(self) -> Objective:
@@ -162,6 +167,7 @@ class Campaign:
         settings["operators"] = list(self.operators)
         if self.start is not None:
             settings["start"] = self.start
+        settings["max_ring"] = self.max_ring
         return {"campaign": settings, **self.objective().to_dict()}
 
     def with_overrides(
@@ -172,6 +178,7 @@ class Campaign:
         sampler: str | None = None,
         batch_size: int | None = None,
         operators: Sequence[str] | None = None,
+        max_ring: int | None = None,
     ) -> Campaign:
         """A copy with the values given on the command line in place of the file's (``None``:
         keep the file's).
@@ -191,6 +198,7 @@ class Campaign:
                 "sampler": sampler,
                 "batch_size": batch_size,
                 "operators": tuple(operators) if operators is not None else None,
+                "max_ring": max_ring,
             }.items()
             if v is not None
         }
@@ -271,6 +279,7 @@ _CAMPAIGN_KEYS: dict[str, tuple[Any, bool]] = {
     "trust_region": (float, False),
     "operators": (tuple[Literal[OPERATORS], ...], False),
     "start": (int, False),
+    "max_ring": (int, False),
     "diversity": (dict, False),
 }
 _DIVERSITY_KEYS: dict[str, tuple[Any, bool]] = {
@@ -287,7 +296,7 @@ class _Reader(ObjectiveReader):
 
     def check_setting(self, key: str, value: Any, path: str) -> None:
         limits = {"budget": 1, "batch_size": 1, "top_k": 1, "seed": 0, "max_per_scaffold": 0,
-                  "seeds_sample": 1, "start": 0}
+                  "seeds_sample": 1, "start": 0, "max_ring": 0}
         if key in limits and value < limits[key]:
             raise self.error(path, f"must be at least {limits[key]} (got {value})")
         if key == "trust_region" and not value > 0:
@@ -390,7 +399,7 @@ class _Reader(ObjectiveReader):
         plain = {
             k: settings[k]
             for k in ("description", "seed", "budget", "batch_size", "top_k", "trust_region",
-                      "seeds_sample", "start")
+                      "seeds_sample", "start", "max_ring")
             if k in settings
         }
         return Campaign(

@@ -33,6 +33,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from molvae.chem import largest_ring
 from molvae.optimization import budget as ledgers
 from molvae.optimization.components import Batch
 from molvae.optimization.objective import Objective
@@ -222,9 +223,12 @@ class Run:
                         smiles[i] = smi
             decode_s = time.perf_counter() - started
             self.sync()  # another worker may have scored some of them meanwhile
+            refused = self.refused([smi for smi, p in zip(smiles, proposals, strict=True)
+                                    if p.seed is None])  # a seed is always scored
             first: dict[str, int] = {}
             for i, smi in enumerate(smiles):
-                if smi is not None and smi not in self.records and smi not in first:
+                if (smi is not None and smi not in self.records and smi not in first
+                        and smi not in refused):
                     first[smi] = i
             if first:
                 first = dict(list(first.items())[: self.reserve(len(first))])
@@ -237,6 +241,9 @@ class Run:
             for i, smi in enumerate(smiles):
                 if smi is None:
                     outcomes.append(Outcome(None, failure="decodes to no molecule", **mark))
+                    continue
+                if smi in refused:
+                    outcomes.append(Outcome(smi, failure=refused[smi], **mark))
                     continue
                 if smi not in rows and smi not in self.records:  # new, over what was granted
                     outcomes.append(Outcome(smi, failure="over the budget: the rest of it is "
@@ -257,6 +264,21 @@ class Run:
         finally:
             if not told:  # interrupted before telling: leave nothing running
                 self.proposer.abandon(proposals)
+
+    def refused(self, smiles: Sequence[str | None]) -> dict[str, str]:
+        """The new molecules not to score, with why: a ring larger than the campaign's
+        ``max_ring`` (the decoder's misplaced ring closures; no oracle call is spent on them)."""
+        limit = self.campaign.max_ring
+        if not limit:
+            return {}
+        out = {}
+        for smi in smiles:
+            if smi is not None and smi not in self.records and smi not in out:
+                ring = largest_ring(smi)
+                if ring is not None and ring > limit:
+                    out[smi] = (f"a ring of {ring} atoms, more than max_ring = {limit}: not "
+                                "scored")
+        return out
 
     def reserve(self, wanted: int) -> int:
         """Reserve ``wanted`` new molecules in the study; how many were granted (the rest of the

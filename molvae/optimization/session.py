@@ -252,6 +252,7 @@ def optimize(
     allow_python: bool = False,
     standardize: bool | None = None,
     refine: bool | None = None,
+    max_ring: int | None = None,
 ) -> pd.DataFrame:
     """Search the model's latent space for molecules that score well; the results table.
 
@@ -284,6 +285,8 @@ def optimize(
         refine: give a seed the model does not reconstruct from its posterior mean a refined
             latent that decodes back to it (``molvae.refine``); default: what the model was
             loaded with (on for a file or the shipped model).
+        max_ring: leave unscored (no oracle call) a candidate with a ring of more than this many
+            atoms, 0 for none (default: the campaign's, 7: :data:`molvae.prior.MAX_SAMPLED_RING`).
 
     Returns:
         Every molecule scored in the study, once, best first: ``rank``, ``smiles``, ``score``,
@@ -298,7 +301,8 @@ def optimize(
     campaign, objective = _resolve(campaign_or_objective, allow_python)
     sampler_name = sampler if isinstance(sampler, str) or sampler is None else None
     campaign = campaign.with_overrides(
-        budget=budget, seed=seed, sampler=sampler_name, batch_size=batch_size, operators=operators
+        budget=budget, seed=seed, sampler=sampler_name, batch_size=batch_size, operators=operators,
+        max_ring=max_ring,
     )
     if sampler is not None and not isinstance(sampler, str | optuna.samplers.BaseSampler):
         raise OptimizeError(f"sampler must be a name or an Optuna sampler, not {sampler!r}")

@@ -491,3 +491,16 @@ def test_campaign_is_frozen_and_the_transform_is_a_dataclass(tmp_path):
     with pytest.raises(AttributeError):
         campaign.budget = 5  # type: ignore[misc]
     assert campaign.components[0].transform == Clamp(low=0.0, high=1.0)
+
+
+def test_max_ring_is_a_setting_that_round_trips(tmp_path):
+    from molvae.optimization.campaign import loads_campaign, parse_campaign
+
+    default = loads_campaign(MINIMAL)
+    assert default.max_ring == 7
+    mine = loads_campaign(MINIMAL.replace('name = "t"', 'name = "t"\nmax_ring = 0'))
+    assert mine.max_ring == 0 and parse_campaign(mine.to_dict()) == mine
+    assert default.with_overrides(max_ring=12).max_ring == 12
+    assert error_of(tmp_path, MINIMAL.replace('name = "t"', 'name = "t"\nmax_ring = -1')) == (
+        "campaign.max_ring: must be at least 0 (got -1)"
+    )

@@ -467,3 +467,28 @@ def test_a_seed_the_mean_misreads_is_searched_from_itself(caplog):
     seeded = plain.loc[plain["source"] == "seed", "smiles"].tolist()
     assert len(seeded) == 1 and seeded != [ibuprofen]
     assert f"seed {ibuprofen} decodes to {seeded[0]}" in caplog.text
+
+
+def test_candidates_with_large_rings_are_not_scored(tmp_path):
+    """The shipped decoder writes a ring of more than 7 atoms at about one point in five: the
+    search leaves those unscored (no oracle call, the trial failed with the reason) and still
+    spends its whole budget on other molecules; ``max_ring=0`` scores them."""
+    import molvae
+    from molvae.chem import largest_ring
+
+    model = molvae.load_model()
+    fn = Counting()
+    table = optimize(fn, budget=48, batch_size=16, model=model, out=tmp_path / "a",
+                     sampler="random", operators=())
+    assert len(table) == 48 == len(set(fn.seen))
+    assert max(largest_ring(s) for s in fn.seen) <= 7
+    study = _load(tmp_path / "a" / "study.log", "counting")
+    failures = [t.user_attrs.get("failure", "")
+                for t in _proposals(study.get_trials(deepcopy=False))]
+    refused = [f for f in failures if "more than max_ring = 7: not scored" in f]
+    assert refused, failures
+
+    every = Counting()
+    optimize(every, budget=48, batch_size=16, model=model, sampler="random", operators=(),
+             max_ring=0)
+    assert max(largest_ring(s) for s in every.seen) > 7
