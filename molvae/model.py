@@ -214,9 +214,18 @@ class VAE(nn.Module):
         number of batches at a time, at least one draw per component: the components are spread
         over a stream of batches as :meth:`sample_latents` spreads them over one call (a stream
         of 2,048-latent batches drawn one by one would repeat components across batches)."""
+        for z, _ in self.iter_draws(batch_size, generator):
+            yield z
+
+    def iter_draws(self, batch_size: int, generator: torch.Generator | None = None
+                   ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """:meth:`iter_latents`' batches with the component (batch_size,) of each latent, so a
+        sample can be drawn again from the same one (``prior.draw``)."""
         chunk = batch_size * max(1, math.ceil(len(self.prior_weights) / batch_size))
         while True:
-            yield from torch.split(self.prior.sample(chunk, generator), batch_size)
+            z, comp = self.prior.sample_with_components(chunk, generator)
+            yield from zip(torch.split(z, batch_size), torch.split(comp, batch_size),
+                           strict=True)
 
     def domain(self, z: torch.Tensor) -> torch.Tensor:
         """Domain scores (N,) of latents: the share of training molecules whose mean latent is

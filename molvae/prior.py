@@ -39,6 +39,8 @@ DOMAIN_THRESHOLD = 0.01
 #: ZINC250k train holds one such molecule in 550 and MOSES none, the decoder writes one sample
 #: in five so, nearly always a ring closure read at the wrong place.
 MAX_SAMPLED_RING = 7
+#: How many times such a sample is drawn again from its own component before it is left out.
+RING_REDRAWS = 4
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,21 @@ class GaussianMixture:
         """``n`` latents (n, Z), drawn with ``generator``; their components by
         :func:`spread_components`, so ``n`` draws share a component no more often than the
         weights require."""
-        dev = self.means.device
-        comp = spread_components(self.weights, n, generator).to(dev)
-        eps = torch.randn(n, self.means.shape[1], generator=generator, device=dev)
-        return self.means[comp] + self.stds[comp] * eps
+        return self.sample_with_components(n, generator)[0]
+
+    def sample_with_components(self, n: int, generator: torch.Generator | None = None
+                               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`sample`'s latents (n, Z) and the component (n,) each was drawn from."""
+        comp = spread_components(self.weights, n, generator).to(self.means.device)
+        return self.draw(comp, generator), comp
+
+    def draw(self, components: torch.Tensor,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+        """One latent from each of ``components`` (n,): a sample drawn again from the same
+        training posterior as the one it replaces."""
+        eps = torch.randn(len(components), self.means.shape[1], generator=generator,
+                          device=self.means.device)
+        return self.means[components] + self.stds[components] * eps
 
 
 def spread_components(weights: torch.Tensor, n: int,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -36,7 +37,7 @@ from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.latent import unwhiten, whiten
 from molvae.model import VAE
 from molvae.precision import autocast_dtype
-from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING
+from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING, RING_REDRAWS
 from molvae.proposals import proposal_table
 from molvae.refine import RefineConfig, refine_latents
 from molvae.standardize import Standardized, standardize
@@ -318,8 +319,9 @@ class TrainedModel:
 
         Only valid molecules are yielded, and none with a ring of more than ``max_ring`` atoms
         (None: any ring): the decoder writes such rings in a fifth of its samples, almost always
-        a ring closure at the wrong place (the model card, "Large rings"), so they are counted,
-        logged and drawn again. Memory stays flat however large ``n`` is.
+        a ring closure at the wrong place (the model card, "Large rings"), so such a sample is
+        drawn again from the same training posterior, up to :data:`~molvae.prior.RING_REDRAWS`
+        times, then left out (counted and logged). Memory stays flat however large ``n`` is.
 
         Raises:
             MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
@@ -330,37 +332,69 @@ class TrainedModel:
         max_attempts = max_attempts or 10 * n + 1000
         gen = self._generator(seed)
         drawn = 0
+        components: deque[torch.Tensor] = deque()  # of each batch in flight, in order
 
         def batches() -> Iterator[np.ndarray]:
             nonlocal drawn
-            for z in self.network.iter_latents(min(batch_size, max_attempts), gen):
+            for z, comp in self.network.iter_draws(min(batch_size, max_attempts), gen):
                 if drawn >= max_attempts:
                     return
-                z = z[: max_attempts - drawn]
+                z, comp = z[: max_attempts - drawn], comp[: max_attempts - drawn]
                 drawn += len(z)
+                components.append(comp)
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
-        remaining, redrawn = n, 0
+        remaining, redrawn, left_out = n, 0, 0
         with MoleculeDecoder(self.vocab, workers=workers) as dec:
             for batch in iter_pipelined(batches(), dec):
-                valid = [m for m in batch if m[1] is not None]
+                comp = components.popleft()
                 if max_ring is not None:
-                    kept = [m for m in valid if largest_ring(m[1]) <= max_ring]
-                    redrawn += len(valid) - len(kept)
-                    valid = kept
-                valid = valid[:remaining]
+                    batch, again, lost = self._redraw_large_rings(
+                        batch, comp, max_ring, dec, temperature=temperature, generator=gen)
+                    drawn, redrawn, left_out = drawn + again, redrawn + again, left_out + lost
+                valid = [m for m in batch if m[1] is not None][:remaining]
                 remaining -= len(valid)
                 if valid:
                     yield valid
                 if remaining == 0:
                     if redrawn:
-                        log.info("drew %d samples again: a ring of more than %d atoms",
-                                 redrawn, max_ring)
+                        log.info("drew %d samples again from their component for a ring of "
+                                 "more than %d atoms; %d left out after %d draws", redrawn,
+                                 max_ring, left_out, 1 + RING_REDRAWS)
                     return
-        left_out = (f"; {redrawn} left out for a ring of more than {max_ring} atoms"
-                    if redrawn else "")
+        lost = (f"; {left_out} left out for a ring of more than {max_ring} atoms"
+                if left_out else "")
         raise MolVAEError(f"only {n - remaining} valid molecules after decoding {drawn} latents "
-                          f"(limit {max_attempts}{left_out})")
+                          f"(limit {max_attempts}{lost})")
+
+    def _redraw_large_rings(self, batch: list[Decoded], components: torch.Tensor, max_ring: int,
+                            dec: MoleculeDecoder, *, temperature: float,
+                            generator: torch.Generator) -> tuple[list[Decoded], int, int]:
+        """The batch with each sample whose molecule has a ring of more than ``max_ring`` atoms
+        drawn again from its own component (training posterior), up to :data:`RING_REDRAWS`
+        times; those still too large are left out. Redrawing from the
+        same component keeps every training posterior's share of the samples (a global redraw
+        would favour the components that never write large rings, and draw some twice).
+        Returns the batch, the draws made, and how many were left out."""
+        batch = list(batch)
+
+        def too_large(i: int) -> bool:
+            ring = largest_ring(batch[i][1]) if batch[i][1] is not None else None
+            return ring is not None and ring > max_ring
+
+        todo = [i for i in range(len(batch)) if too_large(i)]
+        made = 0
+        for _ in range(RING_REDRAWS):
+            if not todo:
+                break
+            z = self.network.prior.draw(components[todo], generator)
+            tokens = self.generate_tokens(z, temperature=temperature, generator=generator)
+            for i, m in zip(todo, dec.decode(tokens), strict=True):
+                batch[i] = m
+            made += len(todo)
+            todo = [i for i in todo if too_large(i)]
+        dropped = set(todo)
+        return [m for i, m in enumerate(batch) if i not in dropped], made, len(dropped)
 
     def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
                       workers: int | None = 1,

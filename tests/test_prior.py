@@ -133,3 +133,18 @@ def test_a_stream_of_batches_spreads_components_across_batches() -> None:
     counts = torch.bincount(got, minlength=100)
     assert len(counts) == 100 and int(counts.min()) == 1 and int(counts.max()) == 2
     assert all(torch.equal(a, b) for a, b in zip(first(3, 5), first(3, 5), strict=True))
+
+
+def test_draw_samples_the_components_asked_for() -> None:
+    """``draw`` (a sample drawn again from the posterior it came from) keeps the component:
+    with tiny spreads each latent sits on its component's mean."""
+    from molvae.prior import GaussianMixture
+
+    means = torch.arange(12, dtype=torch.float32).reshape(4, 3)
+    mix = GaussianMixture(torch.full((4,), 0.25), means, torch.full((4, 3), 1e-6))
+    z, comp = mix.sample_with_components(8, torch.Generator().manual_seed(0))
+    assert torch.allclose(z, means[comp], atol=1e-4)
+    again = mix.draw(torch.tensor([3, 0, 3]), torch.Generator().manual_seed(1))
+    assert torch.allclose(again, means[[3, 0, 3]], atol=1e-4)
+    plain = mix.sample(8, torch.Generator().manual_seed(0))
+    assert torch.equal(plain, z)  # the same stream as before components were returned
