@@ -467,21 +467,24 @@ def method_names(task: str, methods: Sequence[str], samplers: Sequence[str] | No
 
 #: The token of an ablation set that turns the start population off (``all+nostart``).
 NO_START = "nostart"
-#: The token that lets the search score candidates with any ring (``all+anyring``: max_ring 0).
+#: The token of an ablation set that sets the campaign's ``max_ring`` (``all+maxring7``: leave
+#: candidates with a ring of more than 7 atoms unscored; ``+anyring``: score every ring, 0).
+MAX_RING = "maxring"
 ANY_RING = "anyring"
 
 
 def operator_set(text: str) -> tuple[str, ...]:
     """The operators of an ablation set: ``none``, ``all`` or ``+``-joined names, any of them
-    with ``+nostart`` (no start population, :func:`start_of`) or ``+anyring`` (candidates with
-    large rings scored too, :func:`max_ring_of`).
+    with ``+nostart`` (no start population, :func:`start_of`) or ``+maxring<N>`` / ``+anyring``
+    (the largest ring scored, :func:`max_ring_of`).
 
     >>> operator_set("local+mutate"), operator_set("none"), len(operator_set("all+nostart"))
     (('local', 'mutate'), (), 5)
     """
     from molvae.optimization.operators import OPERATORS
 
-    tokens = [t for t in text.split("+") if t not in (NO_START, ANY_RING)]
+    tokens = [t for t in text.split("+")
+              if t not in (NO_START, ANY_RING) and not t.startswith(MAX_RING)]
     if tokens == ["none"]:
         return ()
     if tokens == ["all"]:
@@ -504,13 +507,18 @@ def start_of(text: str) -> int | None:
 
 
 def max_ring_of(text: str) -> int | None:
-    """The largest ring an ablation set lets the search score: any (0) with ``+anyring``, else
-    the campaign's.
+    """The campaign's ``max_ring`` an ablation set asks for: N with ``+maxring<N>``, 0 (every
+    ring scored) with ``+anyring``, else the campaign's.
 
-    >>> max_ring_of("all+anyring"), max_ring_of("all")
-    (0, None)
+    >>> max_ring_of("all+maxring7"), max_ring_of("all+anyring"), max_ring_of("all")
+    (7, 0, None)
     """
-    return 0 if ANY_RING in text.split("+") else None
+    for token in text.split("+"):
+        if token == ANY_RING:
+            return 0
+        if token.startswith(MAX_RING):
+            return int(token.removeprefix(MAX_RING))
+    return None
 
 
 def run_one(

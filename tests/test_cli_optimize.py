@@ -209,3 +209,17 @@ def test_another_campaign_in_a_finished_run_directory_is_refused(
     code, err = _run(["optimize", str(second), *common], capsys)
     assert code == 1 and f"{out} holds the run of campaign 'cli_qed'" in err
     assert (out / "results.csv").read_bytes() == before
+
+
+def test_max_ring_flag_reaches_the_campaign(tmp_path: Path, tiny_model_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    campaign = tmp_path / "qed.toml"
+    campaign.write_text(CAMPAIGN)
+    for flag, expected in (([], 0), (["--max-ring", "7"], 7), (["--max-ring", "9"], 9)):
+        out = tmp_path / f"run{expected}"
+        code, err = _run(["optimize", str(campaign), "--out", str(out), "--model",
+                          str(tiny_model_path), "--budget", "4", "--batch-size", "4",
+                          "--sampler", "random", "--no-progress", *flag], capsys)
+        assert code == 0, err
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["campaign"]["campaign"]["max_ring"] == expected

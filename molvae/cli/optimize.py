@@ -49,6 +49,11 @@ def optimize(
         help="Search operators beside the sampler, comma-separated (local, crossover, mutate, "
              "splice, edit), or 'none' for the sampler alone; default: the campaign's.",
     ),
+    max_ring: int | None = typer.Option(
+        None, "--max-ring", min=0,
+        help="Leave unscored candidates with a ring of more than this many atoms (0: score "
+             "every ring); default: the campaign's (0).",
+    ),
     model: Path | None = MODEL,
     standardize: bool = STANDARDIZE,
     refine: bool = REFINE,
@@ -76,7 +81,7 @@ def optimize(
 
     resolved = load_campaign(campaign, allow_python=allow_python).with_overrides(
         budget=budget, seed=seed, sampler=sampler, batch_size=batch_size,
-        operators=operator_list(operators),
+        operators=operator_list(operators), max_ring=max_ring,
     )
     run_dir = check_run_dir(out if out is not None else Path("runs") / resolved.name)
     if model is not None and not model.is_file():

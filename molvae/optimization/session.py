@@ -286,7 +286,7 @@ def optimize(
             latent that decodes back to it (``molvae.refine``); default: what the model was
             loaded with (on for a file or the shipped model).
         max_ring: leave unscored (no oracle call) a candidate with a ring of more than this many
-            atoms, 0 for none (default: the campaign's, 7: :data:`molvae.prior.MAX_SAMPLED_RING`).
+            atoms; 0 scores every ring (default: the campaign's, 0).
 
     Returns:
         Every molecule scored in the study, once, best first: ``rank``, ``smiles``, ``score``,

@@ -497,9 +497,9 @@ def test_max_ring_is_a_setting_that_round_trips(tmp_path):
     from molvae.optimization.campaign import loads_campaign, parse_campaign
 
     default = loads_campaign(MINIMAL)
-    assert default.max_ring == 7
-    mine = loads_campaign(MINIMAL.replace('name = "t"', 'name = "t"\nmax_ring = 0'))
-    assert mine.max_ring == 0 and parse_campaign(mine.to_dict()) == mine
+    assert default.max_ring == 0
+    mine = loads_campaign(MINIMAL.replace('name = "t"', 'name = "t"\nmax_ring = 7'))
+    assert mine.max_ring == 7 and parse_campaign(mine.to_dict()) == mine
     assert default.with_overrides(max_ring=12).max_ring == 12
     assert error_of(tmp_path, MINIMAL.replace('name = "t"', 'name = "t"\nmax_ring = -1')) == (
         "campaign.max_ring: must be at least 0 (got -1)"

@@ -470,16 +470,16 @@ def test_a_seed_the_mean_misreads_is_searched_from_itself(caplog):
 
 
 def test_candidates_with_large_rings_are_not_scored(tmp_path):
-    """The shipped decoder writes a ring of more than 7 atoms at about one point in five: the
-    search leaves those unscored (no oracle call, the trial failed with the reason) and still
-    spends its whole budget on other molecules; ``max_ring=0`` scores them."""
+    """The shipped decoder writes a ring of more than 7 atoms at about one point in five: with
+    ``max_ring=7`` the search leaves those unscored (no oracle call, the trial failed with the
+    reason) and still spends its whole budget on other molecules; by default it scores them."""
     import molvae
     from molvae.chem import largest_ring
 
     model = molvae.load_model()
     fn = Counting()
     table = optimize(fn, budget=48, batch_size=16, model=model, out=tmp_path / "a",
-                     sampler="random", operators=())
+                     sampler="random", operators=(), max_ring=7)
     assert len(table) == 48 == len(set(fn.seen))
     assert max(largest_ring(s) for s in fn.seen) <= 7
     study = _load(tmp_path / "a" / "study.log", "counting")
@@ -489,6 +489,5 @@ def test_candidates_with_large_rings_are_not_scored(tmp_path):
     assert refused, failures
 
     every = Counting()
-    optimize(every, budget=48, batch_size=16, model=model, sampler="random", operators=(),
-             max_ring=0)
+    optimize(every, budget=48, batch_size=16, model=model, sampler="random", operators=())
     assert max(largest_ring(s) for s in every.seen) > 7
