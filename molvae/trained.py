@@ -331,28 +331,44 @@ class TrainedModel:
             raise MolVAEError(f"number of molecules must be positive, got {n}")
         max_attempts = max_attempts or 10 * n + 1000
         gen = self._generator(seed)
+        step = min(batch_size, max_attempts)
+        fresh = _Draws(self.network.iter_draws(step, gen))
+        retries: deque[tuple[int, int]] = deque()  # (component, draws so far) to draw again
+        in_flight: deque[tuple[list[int], list[int]]] = deque()  # each batch's (components, draws)
         drawn = 0
-        components: deque[torch.Tensor] = deque()  # of each batch in flight, in order
 
         def batches() -> Iterator[np.ndarray]:
             nonlocal drawn
-            for z, comp in self.network.iter_draws(min(batch_size, max_attempts), gen):
-                if drawn >= max_attempts:
-                    return
-                z, comp = z[: max_attempts - drawn], comp[: max_attempts - drawn]
+            while drawn < max_attempts:
+                size = min(step, max_attempts - drawn)
+                again = [retries.popleft() for _ in range(min(len(retries), size))]
+                z, comp = fresh.take(size - len(again))
+                if again:  # the samples to draw again go first, from their own component
+                    old = torch.tensor([c for c, _ in again], dtype=comp.dtype)
+                    z = torch.cat([self.network.prior.draw(old, gen), z])
+                    comp = torch.cat([old, comp])
                 drawn += len(z)
-                components.append(comp)
+                tries = [t for _, t in again] + [1] * (len(z) - len(again))
+                in_flight.append((comp.tolist(), tries))
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
         remaining, redrawn, left_out = n, 0, 0
         with MoleculeDecoder(self.vocab, workers=workers) as dec:
             for batch in iter_pipelined(batches(), dec):
-                comp = components.popleft()
-                if max_ring is not None:
-                    batch, again, lost = self._redraw_large_rings(
-                        batch, comp, max_ring, dec, temperature=temperature, generator=gen)
-                    drawn, redrawn, left_out = drawn + again, redrawn + again, left_out + lost
-                valid = [m for m in batch if m[1] is not None][:remaining]
+                comps, draws = in_flight.popleft()
+                valid = []
+                for m, comp, tries in zip(batch, comps, draws, strict=True):
+                    if m[1] is None:
+                        continue
+                    if max_ring is not None and (largest_ring(m[1]) or 0) > max_ring:
+                        if tries <= RING_REDRAWS:
+                            retries.append((comp, tries + 1))
+                            redrawn += 1
+                        else:
+                            left_out += 1
+                        continue
+                    valid.append(m)
+                valid = valid[:remaining]
                 remaining -= len(valid)
                 if valid:
                     yield valid
@@ -362,39 +378,11 @@ class TrainedModel:
                                  "more than %d atoms; %d left out after %d draws", redrawn,
                                  max_ring, left_out, 1 + RING_REDRAWS)
                     return
+        left_out += len(retries)
         lost = (f"; {left_out} left out for a ring of more than {max_ring} atoms"
                 if left_out else "")
         raise MolVAEError(f"only {n - remaining} valid molecules after decoding {drawn} latents "
                           f"(limit {max_attempts}{lost})")
-
-    def _redraw_large_rings(self, batch: list[Decoded], components: torch.Tensor, max_ring: int,
-                            dec: MoleculeDecoder, *, temperature: float,
-                            generator: torch.Generator) -> tuple[list[Decoded], int, int]:
-        """The batch with each sample whose molecule has a ring of more than ``max_ring`` atoms
-        drawn again from its own component (training posterior), up to :data:`RING_REDRAWS`
-        times; those still too large are left out. Redrawing from the
-        same component keeps every training posterior's share of the samples (a global redraw
-        would favour the components that never write large rings, and draw some twice).
-        Returns the batch, the draws made, and how many were left out."""
-        batch = list(batch)
-
-        def too_large(i: int) -> bool:
-            ring = largest_ring(batch[i][1]) if batch[i][1] is not None else None
-            return ring is not None and ring > max_ring
-
-        todo = [i for i in range(len(batch)) if too_large(i)]
-        made = 0
-        for _ in range(RING_REDRAWS):
-            if not todo:
-                break
-            z = self.network.prior.draw(components[todo], generator)
-            tokens = self.generate_tokens(z, temperature=temperature, generator=generator)
-            for i, m in zip(todo, dec.decode(tokens), strict=True):
-                batch[i] = m
-            made += len(todo)
-            todo = [i for i in todo if too_large(i)]
-        dropped = set(todo)
-        return [m for i, m in enumerate(batch) if i not in dropped], made, len(dropped)
 
     def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
                       workers: int | None = 1,
@@ -552,3 +540,22 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
              len(meta.vocab))
     return TrainedModel(network, meta, path=path, device=device, precision=precision,
                         standardize=standardize, refine=refine)
+
+
+class _Draws:
+    """Latents and their components from an endless stream of batches, taken in any sizes (the
+    stream is read in order, so taking whole batches gives the stream itself)."""
+
+    def __init__(self, stream: Iterator[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        self.stream = stream
+        self.z: torch.Tensor | None = None
+        self.comp: torch.Tensor | None = None
+
+    def take(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        while self.z is None or len(self.z) < k:
+            z, comp = next(self.stream)
+            self.z = z if self.z is None else torch.cat([self.z, z])
+            self.comp = comp if self.comp is None else torch.cat([self.comp, comp])
+        z, comp = self.z[:k], self.comp[:k]
+        self.z, self.comp = self.z[k:], self.comp[k:]
+        return z, comp
