@@ -36,8 +36,8 @@ DOMAIN_LEVELS: tuple[float, ...] = (
 DOMAIN_THRESHOLD = 0.01
 
 #: Samples whose molecule has a larger ring are drawn again (``TrainedModel.iter_samples``):
-#: ZINC250k train holds one such molecule in 550 and MOSES none, the decoder writes one sample
-#: in five so, nearly always a ring closure read at the wrong place.
+#: ZINC250k train holds one such molecule in 550 and MOSES none, while the decoder writes one in
+#: five samples, nearly always a ring closure sent back to the wrong atom.
 MAX_SAMPLED_RING = 7
 #: How many times such a sample is drawn again from its own component before it is left out.
 RING_REDRAWS = 4
