@@ -28,6 +28,7 @@ from model_quality import environment, pick, read_smiles  # noqa: E402
 
 from molvae import load_model  # noqa: E402
 from molvae.chem import canonical_smiles, largest_ring  # noqa: E402
+from molvae.vocab import selfies_constraints  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = {"zinc250k_test": ROOT / "datasets/zinc250k/test.smi.gz",
@@ -101,17 +102,11 @@ def main() -> int:
               **environment(), "sets": {}}
     for name, path in SETS.items():
         smiles = pick(read_smiles(path), args.n, args.seed)
-        with sf_constraints(model):
+        with selfies_constraints(model.vocab.constraints):
             result["sets"][name] = measure(model, smiles)
         print(name, json.dumps(result["sets"][name]), flush=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0
-
-
-def sf_constraints(model):  # noqa: ANN001, ANN201
-    from molvae.vocab import selfies_constraints
-
-    return selfies_constraints(model.vocab.constraints)
 
 
 if __name__ == "__main__":

@@ -296,7 +296,7 @@ def run_molvae(
     if start is not None:
         resolved = dataclasses.replace(resolved, start=start)
     if max_ring is not None:
-        resolved = dataclasses.replace(resolved, max_ring=max_ring)
+        resolved = resolved.with_overrides(max_ring=max_ring)
     table = optimize(
         resolved, budget=budget, seed=seed, sampler=sampler, model=model, out=run_dir,
         progress=False,
