@@ -210,10 +210,12 @@ class VAE(nn.Module):
 
     def iter_latents(self, batch_size: int,
                      generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
-        """Endless batches (batch_size, Z) from the sampling distribution, drawn a whole
-        number of batches at a time, at least one draw per component: the components are spread
-        over a stream of batches as :meth:`sample_latents` spreads them over one call (a stream
-        of 2,048-latent batches drawn one by one would repeat components across batches)."""
+        """Endless batches (batch_size, Z) from the sampling distribution, its components spread
+        over the stream as :meth:`sample_latents` spreads them over one call: the draws come K at
+        a time (K components; the smallest multiple of K that fills a batch when K is smaller),
+        so with equal weights the first K latents of the stream use K different components (a
+        stream of 2,048-latent batches drawn one by one would repeat components across
+        batches, and repeated components repeat molecules)."""
         for z, _ in self.iter_draws(batch_size, generator):
             yield z
 
@@ -221,11 +223,17 @@ class VAE(nn.Module):
                    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """:meth:`iter_latents`' batches with the component (batch_size,) of each latent, so a
         sample can be drawn again from the same one (``prior.draw``)."""
-        chunk = batch_size * max(1, math.ceil(len(self.prior_weights) / batch_size))
+        k = len(self.prior_weights)
+        chunk = k * max(1, math.ceil(batch_size / k))
+        z_left = comp_left = None  # the end of a chunk, continued by the next one
         while True:
             z, comp = self.prior.sample_with_components(chunk, generator)
-            yield from zip(torch.split(z, batch_size), torch.split(comp, batch_size),
-                           strict=True)
+            if z_left is not None:
+                z, comp = torch.cat([z_left, z]), torch.cat([comp_left, comp])
+            whole = len(z) // batch_size * batch_size
+            yield from zip(torch.split(z[:whole], batch_size),
+                           torch.split(comp[:whole], batch_size), strict=True)
+            z_left, comp_left = z[whole:], comp[whole:]
 
     def domain(self, z: torch.Tensor) -> torch.Tensor:
         """Domain scores (N,) of latents: the share of training molecules whose mean latent is

@@ -336,13 +336,21 @@ class TrainedModel:
         retries: deque[tuple[int, int]] = deque()  # (component, draws so far) to draw again
         in_flight: deque[tuple[list[int], list[int]]] = deque()  # each batch's (components, draws)
         drawn = 0
+        open_draws = 0  # fresh latents whose sample is neither kept nor left out yet
 
         def batches() -> Iterator[np.ndarray]:
-            nonlocal drawn
+            nonlocal drawn, open_draws
             while drawn < max_attempts:
                 size = min(step, max_attempts - drawn)
                 again = [retries.popleft() for _ in range(min(len(retries), size))]
-                z, comp = fresh.take(size - len(again))
+                new = size - len(again)
+                if max_ring is not None:
+                    # nearly every open draw ends as a kept sample: draw only what the stream
+                    # still lacks, so that n samples take the first n (+ left out) latents of the
+                    # stream, whose components are spread (``VAE.iter_draws``), not the next ones
+                    new = min(new, max(remaining - open_draws, 0 if again else 1))
+                z, comp = fresh.take(new)
+                open_draws += new
                 if again:  # the samples to draw again go first, from their own component
                     old = torch.tensor([c for c, _ in again], dtype=comp.dtype)
                     z = torch.cat([self.network.prior.draw(old, gen), z])
@@ -358,16 +366,17 @@ class TrainedModel:
                 comps, draws = in_flight.popleft()
                 valid = []
                 for m, comp, tries in zip(batch, comps, draws, strict=True):
-                    if m[1] is None:
+                    too_large = (max_ring is not None and m[1] is not None
+                                 and (largest_ring(m[1]) or 0) > max_ring)
+                    if too_large and tries <= RING_REDRAWS:
+                        retries.append((comp, tries + 1))
+                        redrawn += 1
                         continue
-                    if max_ring is not None and (largest_ring(m[1]) or 0) > max_ring:
-                        if tries <= RING_REDRAWS:
-                            retries.append((comp, tries + 1))
-                            redrawn += 1
-                        else:
-                            left_out += 1
-                        continue
-                    valid.append(m)
+                    open_draws -= 1  # this draw's sample ends here: kept or left out
+                    if too_large:
+                        left_out += 1
+                    elif m[1] is not None:
+                        valid.append(m)
                 valid = valid[:remaining]
                 remaining -= len(valid)
                 if valid:

@@ -116,22 +116,24 @@ def test_spread_draws_keep_each_draws_law() -> None:
 
 
 def test_a_stream_of_batches_spreads_components_across_batches() -> None:
-    """``VAE.iter_latents``: the first ceil(K / batch) batches of a stream from K equal
-    posteriors hold every component once or twice (batches drawn one by one would miss some and
-    repeat others), and a seeded stream is reproducible."""
+    """``VAE.iter_latents``: a stream from K equal posteriors uses each component once in its
+    first K latents and once in the next K, for any batch of up to K (batches drawn one by one,
+    or chunks rounded up to whole batches, would repeat some components and miss others), and a
+    seeded stream is reproducible."""
     from molvae.model import VAE, VAEConfig
 
     net = VAE(VAEConfig(vocab_size=8, max_len=6))
     centres = torch.arange(100, dtype=torch.float32)[:, None] * torch.ones(1, net.cfg.latent_dim)
     net.set_prior(posterior_mixture(centres, torch.full_like(centres, 1e-6), 1.0))
 
-    def first(seed: int, batches: int) -> list[torch.Tensor]:
-        stream = net.iter_latents(32, torch.Generator().manual_seed(seed))
+    def first(seed: int, batches: int, size: int = 32) -> list[torch.Tensor]:
+        stream = net.iter_latents(size, torch.Generator().manual_seed(seed))
         return [next(stream) for _ in range(batches)]
 
-    got = torch.cat(first(0, 4))[:, 0].round().long()  # 128 draws, 4 batches of 32
-    counts = torch.bincount(got, minlength=100)
-    assert len(counts) == 100 and int(counts.min()) == 1 and int(counts.max()) == 2
+    for size in (32, 7, 100):
+        got = torch.cat(first(0, -(-200 // size), size))[:200, 0].round().long()
+        for part in (got[:100], got[100:]):
+            assert torch.equal(part.sort()[0], torch.arange(100)), size
     assert all(torch.equal(a, b) for a, b in zip(first(3, 5), first(3, 5), strict=True))
 
 

@@ -167,6 +167,31 @@ def test_samples_with_large_rings_are_drawn_again() -> None:
     assert max(largest_ring(s) for s in model.sample_smiles(50, seed=1, max_ring=6)) <= 6
 
 
+def test_drawing_again_takes_no_more_fresh_latents_than_the_samples_need(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """n samples take the first n (+ those left out) latents of the stream, however many are
+    drawn again: the stream's next latents come from components already used, and repeated
+    components repeat molecules (unique@10k)."""
+    import logging
+    import re
+
+    from molvae import trained
+
+    taken: list[int] = []
+    take = trained._Draws.take
+    monkeypatch.setattr(trained._Draws, "take",
+                        lambda self, k: (taken.append(k), take(self, k))[1])
+    model = molvae.load_model()
+    with caplog.at_level(logging.INFO, logger="molvae.trained"):
+        kept = model.sample_smiles(300, seed=0, workers=1)
+    assert len(kept) == 300
+    redrawn, left_out = map(int, re.search(r"drew (\d+) samples again.*; (\d+) left out",
+                                           caplog.text).groups())
+    assert redrawn >= 20
+    # at most one latent more for each batch asked for while every draw was still open
+    assert 300 + left_out <= sum(taken) <= 300 + left_out + 8
+
+
 def test_running_out_of_attempts_says_how_many_rings_were_left_out() -> None:
     model = molvae.load_model()
     with pytest.raises(MolVAEError, match=r"after decoding \d+ latents \(limit 100; \d+ left "
