@@ -145,15 +145,12 @@ def ring_framework(mol: MolLike) -> str | None:
         return Chem.MolToSmiles(scaffold)
 
 
-def closed_shell_smiles(mol: MolLike) -> str | None:
-    """:func:`canonical_smiles` with every radical filled with hydrogens.
+def closed_shell_mol(mol: MolLike) -> Chem.Mol | None:
+    """The molecule with every radical filled with hydrogens; ``None`` if unreadable or empty.
 
     A SELFIES bracket atom keeps the hydrogen count it was written with (``[C@@H1]``,
     ``[N+1]``) even when decoding gives it fewer bonds than it needs, and RDKit reads the gap as
     a radical: decoded molecules are made closed-shell, as a chemist would draw them.
-
-    >>> closed_shell_smiles("C[C@@H]C"), closed_shell_smiles("C[N+](C)C")
-    ('CCC', 'C[NH+](C)C')
     """
     m = to_mol(mol)
     if m is None or m.GetNumAtoms() == 0:
@@ -169,7 +166,17 @@ def closed_shell_smiles(mol: MolLike) -> str | None:
             Chem.SanitizeMol(m)
         except (Chem.rdchem.MolSanitizeException, ValueError):
             return None
-    return Chem.MolToSmiles(m)
+    return m
+
+
+def closed_shell_smiles(mol: MolLike) -> str | None:
+    """:func:`canonical_smiles` of :func:`closed_shell_mol`.
+
+    >>> closed_shell_smiles("C[C@@H]C"), closed_shell_smiles("C[N+](C)C")
+    ('CCC', 'C[NH+](C)C')
+    """
+    m = closed_shell_mol(mol)
+    return None if m is None else Chem.MolToSmiles(m)
 
 
 def _nonempty(mol: MolLike) -> Chem.Mol | None:

@@ -31,7 +31,7 @@ import torch
 
 from molvae.checkpoint import ModelFile
 from molvae.checkpoint import load_model as load_model_file
-from molvae.chem import largest_ring, without_rdkit_log
+from molvae.chem import without_rdkit_log
 from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.latent import unwhiten, whiten
@@ -321,7 +321,8 @@ class TrainedModel:
         (None: any ring): the decoder writes such rings in a fifth of its samples, almost always
         a ring closure at the wrong place (the model card, "Large rings"), so such a sample is
         drawn again from the same training posterior, up to :data:`~molvae.prior.RING_REDRAWS`
-        times, then left out (counted and logged). Memory stays flat however large ``n`` is.
+        times, then left out (counted and logged); the decoding workers find the rings, on the
+        molecule they parse anyway. Memory stays flat however large ``n`` is.
 
         Raises:
             MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
@@ -361,13 +362,12 @@ class TrainedModel:
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
         remaining, redrawn, left_out = n, 0, 0
-        with MoleculeDecoder(self.vocab, workers=workers) as dec:
+        with MoleculeDecoder(self.vocab, workers=workers, max_ring=max_ring) as dec:
             for batch in iter_pipelined(batches(), dec):
                 comps, draws = in_flight.popleft()
                 valid = []
                 for m, comp, tries in zip(batch, comps, draws, strict=True):
-                    too_large = (max_ring is not None and m[1] is not None
-                                 and (largest_ring(m[1]) or 0) > max_ring)
+                    too_large = max_ring is not None and m[1] is None  # or empty
                     if too_large and tries <= RING_REDRAWS:
                         retries.append((comp, tries + 1))
                         redrawn += 1

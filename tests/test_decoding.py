@@ -52,6 +52,25 @@ def test_random_rows_are_valid_or_none(tokens: np.ndarray, vocab: Vocabulary) ->
 
 
 @pytest.mark.parametrize("workers", [1, 2])
+def test_max_ring_drops_the_smiles_of_larger_rings_only(vocab: Vocabulary, workers: int) -> None:
+    """The ring check a sampler redraws on: a molecule with a ring of more than ``max_ring``
+    atoms comes back without SMILES, every other exactly as without the check."""
+    from molvae.chem import largest_ring
+
+    rows = ["C1CCCCCCC1", "c1ccccc1CCO", "C1CCCCCC1", "CCO"]  # rings of 8, 6, 7 atoms, none
+    symbols = {t for s in rows for t in sf.split_selfies(smiles_to_selfies(s))}
+    local = Vocabulary.build(symbols | set(vocab.symbols[3:]), max_len=64)
+    tokens = local.pad([local.encode_smiles(s) for s in rows])
+    plain = tokens_to_molecules(tokens, local)
+    with MoleculeDecoder(local, workers=workers, max_ring=7) as dec:
+        checked = dec.decode(tokens)
+    assert [smi for _, smi in checked] == [None if largest_ring(smi) > 7 else smi
+                                           for _, smi in plain]
+    assert checked[0][1] is None and None not in [smi for _, smi in checked[1:]]
+    assert [sel for sel, _ in checked] == [sel for sel, _ in plain]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
 def test_decoder_matches_plain_function(
     tokens: np.ndarray, vocab: Vocabulary, workers: int
 ) -> None:
