@@ -44,8 +44,6 @@ class RefineConfig:
     pull: float = 0.01  # weight of the pull to the mean, against the tokens' cross-entropy
     radius: float = 4.0  # farthest point kept, in typical posterior radii (sqrt(Z) deviations)
     batch_size: int = 512  # molecules refined together
-    restarts: int = 0  # searches again, from draws of the posterior, for molecules still misread
-    seed: int = 0  # of those draws
 
 
 def same_tokens(decoded: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -77,26 +75,22 @@ def refine_latents(
     if todo is None:
         todo = ~same_tokens(greedy(z), tokens)
     found = ~todo
-    gen = torch.Generator(device=mu.device).manual_seed(config.seed)
-    for start in range(1 + config.restarts):
-        misread = torch.nonzero(todo & ~found).flatten()
-        for rows in torch.split(misread, config.batch_size) if len(misread) else ():
-            eps = (torch.randn(len(rows), mu.shape[1], generator=gen, device=mu.device)
-                   if start else torch.zeros(len(rows), mu.shape[1], device=mu.device))
-            z[rows], found[rows] = _refine(net, tokens[rows], mu[rows].float(),
-                                           logvar[rows].float(), greedy, config, eps)
+    misread = torch.nonzero(todo).flatten()
+    for rows in torch.split(misread, config.batch_size) if len(misread) else ():
+        z[rows], found[rows] = _refine(net, tokens[rows], mu[rows].float(),
+                                       logvar[rows].float(), greedy, config)
     return z, found
 
 
 def _refine(net: VAE, tokens: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor,
-            greedy: Callable[[torch.Tensor], torch.Tensor], config: RefineConfig,
-            start: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            greedy: Callable[[torch.Tensor], torch.Tensor],
+            config: RefineConfig) -> tuple[torch.Tensor, torch.Tensor]:
     length = int((tokens != PAD_ID).sum(1).max())
     x = tokens[:, :length].long()
     mask = x != PAD_ID
     sigma = torch.exp(0.5 * logvar)
     radius = config.radius * math.sqrt(mu.shape[1])
-    eps = start.clone().requires_grad_(True)
+    eps = torch.zeros_like(mu, requires_grad=True)
     opt = torch.optim.Adam([eps], lr=config.lr)
     best, found = mu.clone(), torch.zeros(len(mu), dtype=torch.bool, device=mu.device)
     grads = [p.requires_grad for p in net.parameters()]
