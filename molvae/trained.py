@@ -334,54 +334,57 @@ class TrainedModel:
         gen = self._generator(seed)
         step = min(batch_size, max_attempts)
         fresh = _Draws(self.network.iter_draws(step, gen))
-        retries: deque[tuple[int, int]] = deque()  # (component, draws so far) to draw again
-        in_flight: deque[tuple[list[int], list[int]]] = deque()  # each batch's (components, draws)
-        drawn = 0
-        open_draws = 0  # fresh latents whose sample is neither kept nor left out yet
+        # Each fresh latent starts a lineage (its index in the stream); a sample drawn again
+        # keeps its lineage, and samples come out in lineage order, so n samples are the first
+        # n (+ those left out) lineages, whose components the stream spreads (VAE.iter_draws),
+        # with each large-ring sample replaced where it stood by its redraw.
+        retries: deque[tuple[int, int, int]] = deque()  # (lineage, component, draws so far)
+        in_flight: deque[tuple[list[int], list[int], list[int]]] = deque()  # per batch
+        ended: dict[int, Decoded | None] = {}  # lineage -> its sample, None if it has none
+        drawn = lineages = next_id = emitted = dropped = redrawn = left_out = 0
 
         def batches() -> Iterator[np.ndarray]:
-            nonlocal drawn, open_draws
+            nonlocal drawn, lineages
             while drawn < max_attempts:
                 size = min(step, max_attempts - drawn)
                 again = [retries.popleft() for _ in range(min(len(retries), size))]
                 new = size - len(again)
-                if max_ring is not None:
-                    # nearly every open draw ends as a kept sample: draw only what the stream
-                    # still lacks, so that n samples take the first n (+ left out) latents of the
-                    # stream, whose components are spread (``VAE.iter_draws``), not the next ones
-                    new = min(new, max(remaining - open_draws, 0 if again else 1))
+                if max_ring is not None:  # no lineage beyond those the n samples can need
+                    new = min(new, max(n + dropped - lineages, 0 if again else 1))
                 z, comp = fresh.take(new)
-                open_draws += new
+                ids = [i for i, _, _ in again] + list(range(lineages, lineages + new))
+                lineages += new
                 if again:  # the samples to draw again go first, from their own component
-                    old = torch.tensor([c for c, _ in again], dtype=comp.dtype)
+                    old = torch.tensor([c for _, c, _ in again], dtype=comp.dtype)
                     z = torch.cat([self.network.prior.draw(old, gen), z])
                     comp = torch.cat([old, comp])
                 drawn += len(z)
-                tries = [t for _, t in again] + [1] * (len(z) - len(again))
-                in_flight.append((comp.tolist(), tries))
+                tries = [t for _, _, t in again] + [1] * new
+                in_flight.append((ids, comp.tolist(), tries))
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
-        remaining, redrawn, left_out = n, 0, 0
         with MoleculeDecoder(self.vocab, workers=workers, max_ring=max_ring) as dec:
             for batch in iter_pipelined(batches(), dec):
-                comps, draws = in_flight.popleft()
-                valid = []
-                for m, comp, tries in zip(batch, comps, draws, strict=True):
+                ids, comps, draws = in_flight.popleft()
+                for m, i, comp, tries in zip(batch, ids, comps, draws, strict=True):
                     too_large = max_ring is not None and m[1] is None  # or empty
                     if too_large and tries <= RING_REDRAWS:
-                        retries.append((comp, tries + 1))
+                        retries.append((i, comp, tries + 1))
                         redrawn += 1
                         continue
-                    open_draws -= 1  # this draw's sample ends here: kept or left out
-                    if too_large:
-                        left_out += 1
-                    elif m[1] is not None:
-                        valid.append(m)
-                valid = valid[:remaining]
-                remaining -= len(valid)
-                if valid:
-                    yield valid
-                if remaining == 0:
+                    left_out += too_large
+                    dropped += m[1] is None
+                    ended[i] = m if m[1] is not None else None
+                out: list[Decoded] = []
+                while next_id in ended and emitted + len(out) < n:
+                    m = ended.pop(next_id)
+                    next_id += 1
+                    if m is not None:
+                        out.append(m)
+                emitted += len(out)
+                if out:
+                    yield out
+                if emitted == n:
                     if redrawn:
                         log.info("drew %d samples again from their component for a ring of "
                                  "more than %d atoms; %d left out after %d draws", redrawn,
@@ -390,7 +393,7 @@ class TrainedModel:
         left_out += len(retries)
         lost = (f"; {left_out} left out for a ring of more than {max_ring} atoms"
                 if left_out else "")
-        raise MolVAEError(f"only {n - remaining} valid molecules after decoding {drawn} latents "
+        raise MolVAEError(f"only {emitted} valid molecules after decoding {drawn} latents "
                           f"(limit {max_attempts}{lost})")
 
     def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,

@@ -167,6 +167,24 @@ def test_samples_with_large_rings_are_drawn_again() -> None:
     assert max(largest_ring(s) for s in model.sample_smiles(50, seed=1, max_ring=6)) <= 6
 
 
+def test_a_sample_drawn_again_takes_the_place_of_the_one_it_replaces(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Samples come out in the order of the stream's latents, each large-ring one replaced where
+    it stood by its redraw: the first k samples are the stream's first k latents (their
+    components spread), however long the stream."""
+    from molvae import trained
+    from molvae.chem import largest_ring
+
+    monkeypatch.setattr(trained, "RING_REDRAWS", 200)  # none left out: positions line up
+    model = molvae.load_model()
+    raw = model.sample_smiles(150, seed=0, max_ring=None)
+    kept = model.sample_smiles(150, seed=0)
+    small = [i for i, s in enumerate(raw) if largest_ring(s) <= 7]
+    assert len(small) < len(raw)
+    assert [kept[i] for i in small] == [raw[i] for i in small]
+    assert max(largest_ring(s) for s in kept) <= 7
+
+
 def test_drawing_again_takes_no_more_fresh_latents_than_the_samples_need(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """n samples take the first n (+ those left out) latents of the stream, however many are
