@@ -82,7 +82,7 @@ DECODER_RUN = ROOT / "runs" / "default-decoder"
 #: of a seeded (HEADS_SEED) order of MOSES train, every one labelled, in files cut at HEADS_MOSES
 #: (each prepared and cached on its own, so a larger refit reuses a smaller one's labels); see
 #: molvae.heads and the model card (the heads were short of data, not of width).
-HEADS_MOSES = (300_000, 900_000, 1_584_663)
+HEADS_MOSES = (300_000, 900_000)
 HEADS_SEED = 1
 
 PRIOR_COMPONENTS = 10_000
