@@ -80,7 +80,7 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
                        max_attempts: int | None = None,
                        max_ring: int | None = MAX_SAMPLED_RING) -> Iterator[pd.DataFrame]:
     """Stream the table of ``n`` valid molecules from the prior, batch by batch; molecules
-    with a ring of more than ``max_ring`` atoms are drawn again (None: kept).
+    with a ring of more than ``max_ring`` atoms are drawn again (None or 0: kept).
 
     Without ``unique``, repeats are kept and marked ``duplicate``; with it, sampling continues
     until ``n`` distinct molecules exist (repeats are counted, not written). When

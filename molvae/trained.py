@@ -318,7 +318,8 @@ class TrainedModel:
         """Stream batches of prior samples until ``n`` valid molecules have been yielded.
 
         Only valid molecules are yielded, and none with a ring of more than ``max_ring`` atoms
-        (None: any ring): the decoder writes such rings in a fifth of its samples, almost always
+        (None or 0: any ring, as ``molvae sample --max-ring 0`` and a campaign's ``max_ring = 0``
+        say): the decoder writes such rings in a fifth of its samples, almost always
         a ring closure at the wrong place (the model card, "Large rings"), so such a sample is
         drawn again from the same training posterior, up to :data:`~molvae.prior.RING_REDRAWS`
         times, then left out (counted and logged); the decoding workers find the rings, on the
@@ -331,6 +332,7 @@ class TrainedModel:
         if n <= 0:
             raise MolVAEError(f"number of molecules must be positive, got {n}")
         max_attempts = max_attempts or 10 * n + 1000
+        max_ring = max_ring or None
         gen = self._generator(seed)
         step = min(batch_size, max_attempts)
         fresh = _Draws(self.network.iter_draws(step, gen))
@@ -464,7 +466,7 @@ class TrainedModel:
                max_ring: int | None = MAX_SAMPLED_RING) -> pd.DataFrame:
         """``n`` valid molecules from the sampling distribution (repeats marked ``duplicate``;
         ``unique`` draws until ``n`` distinct ones exist; rings of more than ``max_ring`` atoms
-        drawn again)."""
+        drawn again, None or 0 keeping every ring)."""
         from molvae.explore import sample
 
         return sample(self, n, unique=unique, temperature=temperature, seed=seed,

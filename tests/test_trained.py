@@ -164,6 +164,7 @@ def test_samples_with_large_rings_are_drawn_again() -> None:
     assert len(kept) == 200 and max(largest_ring(s) for s in kept) <= 7
     assert {s for s in raw if largest_ring(s) <= 7} <= set(kept)
     assert model.sample_smiles(200, seed=0, max_ring=None) == raw  # no ring limit: as before
+    assert model.sample_smiles(200, seed=0, max_ring=0) == raw  # 0 is no limit, as in the CLI
     assert max(largest_ring(s) for s in model.sample_smiles(50, seed=1, max_ring=6)) <= 6
 
 
