@@ -376,7 +376,7 @@ class TrainedModel:
                         continue
                     left_out += too_large
                     dropped += m[1] is None
-                    ended[i] = m if m[1] is not None else None
+                    ended[i] = None if m[1] is None else m
                 out: list[Decoded] = []
                 while next_id in ended and emitted + len(out) < n:
                     m = ended.pop(next_id)

@@ -54,7 +54,7 @@ def sample(
     tables = iter_sample_tables(m, n, unique=unique, temperature=temperature, seed=seed,
                                 batch_size=batch_size, workers=workers,
                                 properties=not no_properties, max_attempts=max_attempts,
-                                max_ring=max_ring or None)
+                                max_ring=max_ring)  # 0 keeps every ring (iter_samples)
     drawn, duplicates, first = 0, 0, None
     with table_writer(out, fmt) as write, tqdm(total=n, unit="mol", disable=out is None,
                                                desc="sampling") as bar:
