@@ -5,6 +5,8 @@ The recipe of the shipped model, kept runnable so that a stopped run continues w
     python benchmarks/default_model.py data            # runs/default-model/mix.smi (seeded)
     python benchmarks/default_model.py train           # starts, or resumes from last.pt
     python benchmarks/default_model.py train --device cuda   # the same recipe on a GPU
+    python benchmarks/default_model.py tensors         # runs/default-model/mix.npz (molvae prepare)
+    python benchmarks/default_model.py long --tensors --device cuda  # train from it: no RDKit
     python benchmarks/default_model.py prior --components 1  # refit the sampling distribution
     python benchmarks/default_model.py extend          # stage 2: train the stage-1 model longer
     python benchmarks/default_model.py heads           # refit the property heads (frozen latents)
@@ -189,10 +191,13 @@ def _relative(path: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=["data", "train", "prior", "extend", "heads", "decoder",
-                                         "long", "stash"])
+    parser.add_argument("step", choices=["data", "tensors", "train", "prior", "extend", "heads",
+                                         "decoder", "long", "stash"])
     parser.add_argument("--run", type=Path, default=RUN)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--tensors", action="store_true",
+                        help="train, extend, decoder, long: train on RUN/mix.npz (the tensors "
+                             "step), which needs neither RDKit nor selfies (a GPU machine)")
     parser.add_argument("--components", type=int, default=PRIOR_COMPONENTS,
                         help="prior: components of the sampling distribution")
     parser.add_argument("--posteriors", type=float, default=PRIOR_WIDTH,
@@ -215,8 +220,14 @@ def main() -> None:
         print(f"{out}: heads refitted, kept epoch {record['kept_epoch'][0]}: validation R^2 "
               + " / ".join(f"{r:.3f}" for r in record["kept"]))
         return
-    if args.step == "data" or not mix.exists():
+    tensors = mix.with_suffix(".npz")
+    if args.step == "data" or not (mix.exists() or args.tensors and tensors.exists()):
         print(f"{mix}: {build_mix(mix):,} molecules")
+    if args.step == "tensors":  # the head labels of the recipe's fraction, as TRAIN_ARGS says
+        fraction = TRAIN_ARGS[TRAIN_ARGS.index("--property-fraction") + 1]
+        raise SystemExit(subprocess.call(
+            [sys.executable, "-m", "molvae", "prepare", _relative(mix), "--out",
+             _relative(tensors), "--property-fraction", fraction], cwd=ROOT))
     if args.step == "prior":
         from molvae.train import fit_sampling_distribution
 
@@ -248,7 +259,7 @@ def main() -> None:
         else:
             start = []
         # paths relative to the repository root: the model file records the data path
-        cmd = [sys.executable, "-m", "molvae", "train", _relative(mix),
+        cmd = [sys.executable, "-m", "molvae", "train", _relative(tensors if args.tensors else mix),
                "--out", _relative(out), *settings, "--device", args.device,
                "--no-progress", *start, *extra]
         print(" ".join(cmd), flush=True)

@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from molvae.chem import (
     without_rdkit_log,
 )
 from molvae.errors import DataError
-from molvae.io import atomic_write_bytes, atomic_write_text
+from molvae.io import atomic_write_bytes, atomic_write_text, default_cache_dir
 from molvae.smiles_file import iter_smiles
 from molvae.vocab import default_constraints, selfies_constraints
 from molvae.workers import map_chunks, worker_count
@@ -124,14 +123,6 @@ def file_hash(path: str | Path, column: str | None = None) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def default_cache_dir() -> Path:
-    """``$MOLVAE_CACHE``, else ``$XDG_CACHE_HOME/molvae``, else ``~/.cache/molvae``."""
-    if os.environ.get("MOLVAE_CACHE"):
-        return Path(os.environ["MOLVAE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "molvae"
 
 
 def prepare(

@@ -75,3 +75,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def default_cache_dir() -> Path:
+    """Where prepared data is cached: ``$MOLVAE_CACHE``, else ``$XDG_CACHE_HOME/molvae``, else
+    ``~/.cache/molvae``."""
+    if os.environ.get("MOLVAE_CACHE"):
+        return Path(os.environ["MOLVAE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "molvae"

@@ -27,14 +27,12 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from molvae.checkpoint import load_checkpoint, load_model, save_checkpoint, save_model, versions
-from molvae.data import default_cache_dir, prepare
+from molvae.dataset import TokenDataset, is_token_dataset, prepare_token_dataset
 from molvae.errors import DataError, MolVAEError
-from molvae.io import atomic_write_text
+from molvae.io import atomic_write_text, default_cache_dir
 from molvae.loss import evaluate_split, vae_loss
 from molvae.model import VAE, VAEConfig, upgrade_state
-from molvae.novelty import TrainingSet
 from molvae.precision import Precision, autocast_dtype
-from molvae.tokens import dataset_vocabulary, encode
 from molvae.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -225,12 +223,12 @@ class Trainer:
             cfg = TrainConfig(**{**asdict(cfg), **saved["train_config"], **_resumable(cfg),
                                  "max_steps": cfg.max_steps})  # a stop for this invocation only
         self.cfg = cfg
-        prepared = self._prepare(data, cache_dir)
-        self.vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
-                      else start_meta.vocab if start_meta else dataset_vocabulary(prepared))
-        encoded = encode(prepared, self.vocab)
+        vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
+                 else start_meta.vocab if start_meta else None)
+        encoded = self._load_data(data, cache_dir, vocab)
+        self.vocab = encoded.vocab
         # every molecule of the file, validation included: "novel" means not seen in the data
-        self.training_set = TrainingSet.from_smiles(prepared.smiles) if rank == 0 else None
+        self.training_set = encoded.known if rank == 0 else None
         self.train_idx, self.val_idx = split_indices(len(encoded.tokens), cfg)
         self.tokens = torch.from_numpy(encoded.tokens)
         self.lengths = (encoded.tokens != 0).sum(1)  # tokens per molecule, end token included
@@ -268,9 +266,9 @@ class Trainer:
         self.total_steps = self.batches_per_epoch * cfg.epochs
         # the file's name and hash, not its path: a model file names no directory of the
         # machine that trained it
-        self.info = {"data": Path(data).name, "data_hash": prepared.data_hash, "seed": cfg.seed,
+        self.info = {"data": encoded.name, "data_hash": encoded.data_hash, "seed": cfg.seed,
                      "train_size": int(len(self.train_idx)), "val_size": int(len(self.val_idx)),
-                     "data_report": prepared.report.summary()}
+                     "data_report": encoded.report}
         started_from = str(init) if start is not None else (saved or {}).get("info", {}).get("init")
         if started_from:  # a resumed run still says where its weights began
             self.info["init"] = started_from
@@ -286,19 +284,28 @@ class Trainer:
             raise MolVAEError(f"--resume: no checkpoint {self.ckpt_path}; start without --resume")
         return load_checkpoint(self.ckpt_path)
 
-    def _prepare(self, data: str | Path, cache_dir: Path):  # noqa: ANN202 - a data.Prepared
+    def _load_data(self, data: str | Path, cache_dir: Path,
+                   vocab: Vocabulary | None) -> TokenDataset:
+        """The training molecules under ``vocab`` (default: the data's own alphabet): a
+        prepared ``.npz`` (``molvae prepare``) is read as it is, without RDKit or selfies; a
+        SMILES file is prepared here, rank 0 first (it fills the cache the others read)."""
         cfg = self.cfg
+        if is_token_dataset(data):
+            encoded = TokenDataset.load(data)
+            if encoded.property_fraction != cfg.property_fraction:
+                log.info("%s: head labels as prepared, for %g of the molecules", data,
+                         encoded.property_fraction)
+            return encoded.under(vocab) if vocab is not None else encoded
+        common = {"vocab": vocab, "column": cfg.smiles_column, "cache_dir": cache_dir,
+                  "property_fraction": cfg.property_fraction}
         if self.rank == 0:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            prepared = prepare(data, column=cfg.smiles_column, workers=cfg.workers,
-                               cache_dir=cache_dir, rejects_path=self.out_dir / "rejects.csv",
-                               property_fraction=cfg.property_fraction)
+            encoded = prepare_token_dataset(data, workers=cfg.workers,
+                                            rejects_path=self.out_dir / "rejects.csv", **common)
         if self.world > 1:
             dist.barrier()  # rank 0 has filled the cache; the others read it
         if self.rank != 0:
-            prepared = prepare(data, column=cfg.smiles_column, workers=1, cache_dir=cache_dir,
-                               property_fraction=cfg.property_fraction)
-        return prepared
+            encoded = prepare_token_dataset(data, workers=1, **common)
+        return encoded
 
     def _write_config(self) -> None:
         precision = str(self.autocast or "fp32")
@@ -454,6 +461,8 @@ def fit_sampling_distribution(
         ValueError: ``posteriors`` with ``components`` not below ``molecules``.
     """
     from molvae.checkpoint import load_model
+    from molvae.data import prepare
+    from molvae.tokens import encode
 
     network, meta = load_model(model_file)
     prepared = prepare(data, column=smiles_column, cache_dir=cache_dir or default_cache_dir(),

@@ -3,6 +3,10 @@
 A ``Vocabulary`` is plain data (a tuple of symbols, a maximum length and the SELFIES semantic
 constraints it was built under); it travels inside every saved model.
 
+selfies and RDKit are imported where a molecule is read or written, not at import: the network
+and the training loop (``molvae.model``, ``molvae.train`` on a prepared ``.npz``) import this
+module and run where neither is installed (a GPU machine with torch alone).
+
 >>> vocab = Vocabulary.build(["[C]", "[O]", "[=C]"], max_len=8)
 >>> ids = vocab.encode_selfies("[C][O]")
 >>> vocab.decode_ids(ids)
@@ -16,9 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-import selfies as sf
 
-from molvae.chem import canonical_smiles, closed_shell_smiles, why_unreadable
 from molvae.errors import InvalidSmilesError, VocabularyError
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
@@ -28,6 +30,8 @@ PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
 
 def default_constraints() -> dict[str, int]:
     """The bond constraints of selfies' default preset, captured as plain data."""
+    import selfies as sf
+
     return dict(sf.get_preset_constraints("default"))
 
 
@@ -35,6 +39,8 @@ def default_constraints() -> dict[str, int]:
 def selfies_constraints(constraints: dict[str, int]) -> Iterator[None]:
     """Decode under a model's constraints and restore the caller's afterwards (selfies keeps them
     as module state)."""
+    import selfies as sf
+
     previous = sf.get_semantic_constraints()
     if previous == constraints:
         yield
@@ -59,6 +65,10 @@ def canonical_and_selfies(smiles: str, *, canonical: bool = False) -> tuple[str,
     """The RDKit canonical SMILES and its SELFIES (see :func:`smiles_to_selfies`);
     ``canonical``: ``smiles`` is RDKit's canonical SMILES already (a molecule an operator
     wrote with ``MolToSmiles``), so the RDKit pass is skipped."""
+    import selfies as sf
+
+    from molvae.chem import canonical_smiles, why_unreadable
+
     canon = smiles if canonical else canonical_smiles(smiles)
     if canon is None:
         raise InvalidSmilesError(f"invalid SMILES {_shown(smiles)}: {why_unreadable(smiles)}")
@@ -76,6 +86,10 @@ def _shown(smiles: str) -> str:
 def selfies_to_smiles(selfies: str) -> str | None:
     """Decode SELFIES and canonicalize with RDKit, radicals filled with hydrogens
     (:func:`molvae.chem.closed_shell_smiles`); ``None`` for an empty molecule."""
+    import selfies as sf
+
+    from molvae.chem import closed_shell_smiles
+
     try:
         return closed_shell_smiles(sf.decoder(selfies))
     except sf.DecoderError:
@@ -130,6 +144,8 @@ class Vocabulary:
             VocabularyError: a symbol outside the alphabet, or more than ``max_len - 1`` symbols;
                 the message names the molecule and the symbol.
         """
+        import selfies as sf
+
         name = smiles if smiles is not None else selfies
         ids = []
         try:
@@ -162,6 +178,8 @@ class Vocabulary:
         >>> Vocabulary.build(["[C]"], max_len=4).missing_symbols("[C][O][C][O]")
         ['[O]']
         """
+        import selfies as sf
+
         out: list[str] = []
         for symbol in sf.split_selfies(selfies):
             idx = self._index.get(symbol)  # type: ignore[attr-defined]

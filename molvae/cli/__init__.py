@@ -48,6 +48,7 @@ def _register() -> None:
         interpolate,
         map,
         optimize,
+        prepare,
         sample,
         train,
         walk,

@@ -12,7 +12,9 @@ from molvae.cli import app
 
 @app.command()
 def train(
-    data: Path = typer.Argument(..., help="SMILES file (.csv/.smi/.txt, optionally .gz)."),
+    data: Path = typer.Argument(
+        ..., help="SMILES file (.csv/.smi/.txt, optionally .gz), or a data set prepared by "
+        "`molvae prepare` (.npz: no RDKit or selfies needed)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory (created)."),
     smiles_column: str | None = typer.Option(None, help="CSV column holding SMILES."),
     epochs: int = typer.Option(10, min=1),
