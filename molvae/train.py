@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -226,6 +226,7 @@ class Trainer:
         vocab = (Vocabulary.from_dict(saved["vocab"]) if saved
                  else start_meta.vocab if start_meta else None)
         encoded = self._load_data(data, cache_dir, vocab)
+        cfg = self.cfg
         self.vocab = encoded.vocab
         # every molecule of the file, validation included: "novel" means not seen in the data
         self.training_set = encoded.known if rank == 0 else None
@@ -292,9 +293,10 @@ class Trainer:
         cfg = self.cfg
         if is_token_dataset(data):
             encoded = TokenDataset.load(data)
-            if encoded.property_fraction != cfg.property_fraction:
+            if encoded.property_fraction != cfg.property_fraction:  # config.json says what was
                 log.info("%s: head labels as prepared, for %g of the molecules", data,
                          encoded.property_fraction)
+                self.cfg = replace(cfg, property_fraction=encoded.property_fraction)
             return encoded.under(vocab) if vocab is not None else encoded
         common = {"vocab": vocab, "column": cfg.smiles_column, "cache_dir": cache_dir,
                   "property_fraction": cfg.property_fraction}

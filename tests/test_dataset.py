@@ -3,6 +3,7 @@ file, where neither RDKit nor selfies is installed; a damaged or foreign file is
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -113,6 +114,8 @@ def test_training_on_a_prepared_file_needs_neither_rdkit_nor_selfies(
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert load_model(out / "model.safetensors")[1].info["step"] == 3
+    # labelled as prepared (half), whatever --property-fraction said, and the run says so
+    assert json.loads((out / "config.json").read_text())["train"]["property_fraction"] == 0.5
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage", "foreign", "truncated", "ids"])
