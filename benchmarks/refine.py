@@ -181,10 +181,11 @@ def main() -> None:
                         help="try the GRID settings on ZINC250k and the drugs")
     parser.add_argument("--far", action="store_true",
                         help="the default settings against a wider search (FAR)")
+    parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = load_model()
+    model = load_model(args.model)
     sets = {name: held_out(path, args.n) for name, path in SETS.items()}
     result: dict = {"hardware": f"{cpu_name()}, 1 thread",
                     "torch": torch.__version__}
