@@ -5,6 +5,7 @@ is loaded from its path: benchmarks/ is not a package)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -74,3 +75,14 @@ def test_stashing_a_run_without_a_checkpoint_is_refused(recipe, tmp_path: Path) 
     with pytest.raises(SystemExit, match="no last.pt"):
         recipe.stash(tmp_path / "empty", tmp_path / "kept")
     assert not (tmp_path / "kept").exists()
+
+
+def test_the_curve_is_one_row_an_epoch_with_its_training_speed(recipe, tmp_path: Path) -> None:
+    metrics = tmp_path / "metrics.jsonl"
+    rows = [{"kind": "train", "epoch": 0, "mol_per_s": s} for s in (900.0, 1000.0, 1100.0)]
+    rows.append({"kind": "val", "epoch": 1, "recon": 18.654, "kl": 94.26, "token_acc": 0.8363,
+                 "mol_acc": 0.0071, "greedy_recon": 0.034})
+    metrics.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    table = recipe.validation_table(metrics).splitlines()
+    assert len(table) == 3
+    assert table[-1] == "| 1 | 18.65 | 94.3 | 0.836 | 0.7% | 3.4% | 1,000 |"
