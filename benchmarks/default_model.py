@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from molvae.io import atomic_write_bytes
+
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / "runs" / "default-model"
 EXTENDED = ROOT / "runs" / "default-model-extended"
@@ -163,9 +165,7 @@ def stash(run: Path, kept: Path) -> list[Path]:
     copied = []
     for name in KEPT_FILES:
         if (run / name).exists():
-            tmp = kept / f".{name}.tmp"
-            shutil.copyfile(run / name, tmp)
-            tmp.replace(kept / name)
+            atomic_write_bytes(kept / name, (run / name).read_bytes())
             copied.append(kept / name)
     return copied
 
