@@ -3,7 +3,10 @@
 The recipe of the shipped model, kept runnable so that a stopped run continues where it was:
 
     python benchmarks/default_model.py data            # runs/default-model/mix.smi (seeded)
-    python benchmarks/default_model.py train           # starts, or resumes from last.pt
+    python benchmarks/default_model.py long            # the shipped weights: starts, or resumes
+    python benchmarks/default_model.py prior --model runs/default-model-long/model.safetensors
+    python benchmarks/default_model.py heads --model runs/default-model-long/model.safetensors
+    python benchmarks/default_model.py train           # stage 1 (shipped until 2026-12-07)
     python benchmarks/default_model.py train --device cuda   # the same recipe on a GPU
     python benchmarks/default_model.py tensors         # runs/default-model/mix.npz (molvae prepare)
     python benchmarks/default_model.py long --tensors --device cuda  # train from it: no RDKit
@@ -78,8 +81,8 @@ DECODER_ARGS = (
 )
 DECODER_RUN = ROOT / "runs" / "default-decoder"
 
-#: The long run (``long``, started 2026-12-07): stage 1's recipe, data, split and seed, from
-#: scratch, over a cosine twice as long (24 epochs, 22,464 steps). Stage 1 ended under-trained
+#: The long run (``long``; trained and shipped 2026-12-07): stage 1's recipe, data, split and
+#: seed, from scratch, over a cosine twice as long (24 epochs, 22,464 steps). Stage 1 ended under-trained
 #: (greedy reconstruction still rising 2 points an epoch as its schedule ran out); a warm restart
 #: (stage 2) spent its first epochs recovering from the fresh optimizer's dip, and training the
 #: decoder alone (stage 3) bought 1.6 points. On this 2-core CPU it spans sessions: ``stash``
