@@ -82,12 +82,12 @@ DECODER_ARGS = (
 DECODER_RUN = ROOT / "runs" / "default-decoder"
 
 #: The long run (``long``; trained and shipped 2026-12-07): stage 1's recipe, data, split and
-#: seed, from scratch, over a cosine twice as long (24 epochs, 22,464 steps). Stage 1 ended under-trained
-#: (greedy reconstruction still rising 2 points an epoch as its schedule ran out); a warm restart
-#: (stage 2) spent its first epochs recovering from the fresh optimizer's dip, and training the
-#: decoder alone (stage 3) bought 1.6 points. On this 2-core CPU it spans sessions: ``stash``
-#: keeps its resumable state in the repository (LONG_KEPT), and ``long`` resumes from there on
-#: a fresh checkout.
+#: seed, from scratch, over a cosine twice as long (24 epochs, 22,464 steps). Stage 1 ended
+#: under-trained (greedy reconstruction still rising 2 points an epoch as its schedule ran out);
+#: a warm restart (stage 2) spent its first epochs recovering from the fresh optimizer's dip, and
+#: training the decoder alone (stage 3) bought 1.6 points. On this 2-core CPU it spans sessions:
+#: ``stash`` keeps its resumable state in the repository (LONG_KEPT), and ``long`` resumes from
+#: there on a fresh checkout.
 LONG_ARGS = tuple("24" if prev == "--epochs" else arg
                   for prev, arg in zip(("",) + TRAIN_ARGS, TRAIN_ARGS, strict=False))
 LONG_RUN = ROOT / "runs" / "default-model-long"
