@@ -15,8 +15,9 @@ Molecules are compared as RDKit canonical SMILES throughout.
 **Samples** (``--samples``, 30,000): that many latents drawn from the model's sampling
 distribution and decoded greedily by ``TrainedModel.iter_samples``, the call behind ``molvae
 sample`` (seed ``--seed``); as there, samples with a ring of more than ``--max-ring`` (7) atoms
-are drawn again, so that many molecules are measured (``--max-ring 0``: exactly that many
-latents, every ring kept, the decoder's own samples):
+and samples the model does not read back (decode(encode(x)) != x) are drawn again, so that many
+molecules are measured (``--no-round-trip`` keeps the ones not read back; with ``--max-ring 0``
+too: exactly that many latents, every ring kept, the decoder's own samples):
 
 - validity: share of the draws that decode to a valid molecule;
 - unique@10k: distinct molecules among the first 10,000 valid ones (all of them when fewer), as
@@ -50,8 +51,11 @@ samples (repeats included, as MOSES's ``FCD/Test``) to MOSES test (all of it, or
 ``--fcd-ref`` of it) and to ZINC250k's held-out split; and, as a check of the setting, the FCD of a
 seeded random ``--fcd-sanity`` (30,000) of MOSES train to the same MOSES test reference (about 0.05
 at full size). That last number depends only on the data, so it is kept from an earlier JSON at
-``--out`` measured with the same settings rather than computed again. ChemNet runs on the CPU with
-at most 2 SMILES-reading workers.
+``--out`` measured with the same settings rather than computed again. And the floor: the FCD to
+each reference of ``--fcd-mix`` (30,000) training molecules themselves, equal parts of each
+``--train-ref`` file (seeded), as the default model's training mix is made: what a sampler that
+drew the training molecules would score (kept from an earlier JSON the same way). ChemNet runs on
+the CPU with at most 2 SMILES-reading workers.
 
 **Holes** (``--paths``, 100): pairs of held-out molecules (ZINC250k test): a seeded permutation of
 the file, the molecules the model cannot encode left out, paired in order (first with second,
@@ -292,16 +296,19 @@ def chemistry_profile(smiles: Sequence[str], *, filters: Path | None = FILTERS,
 
 
 def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int,
-                 batch_size: int = 2048, max_ring: int | None = None) -> list[str]:
+                 batch_size: int = 2048, max_ring: int | None = None,
+                 round_trip: bool = False) -> list[str]:
     """The valid molecules, in order, of exactly ``n`` latents drawn from the sampling distribution
     and decoded greedily, by the call ``molvae sample`` makes (``iter_samples``). With
-    ``max_ring``, as ``molvae sample`` does by default, samples with a larger ring are drawn
-    again: ``n`` molecules, from as many latents as that takes."""
+    ``max_ring`` or ``round_trip``, as ``molvae sample`` does by default, samples with a larger
+    ring or that the model does not read back are drawn again: ``n`` molecules, from as many
+    latents as that takes."""
     valid: list[str] = []
+    redraws = bool(max_ring) or round_trip
     try:
         for batch in model.iter_samples(n, seed=seed, batch_size=batch_size, workers=workers,
-                                        max_attempts=None if max_ring else n,
-                                        max_ring=max_ring):
+                                        max_attempts=None if redraws else n,
+                                        max_ring=max_ring, round_trip=round_trip):
             valid += [smi for _, smi in batch]
     except MolVAEError as err:  # the n draws are spent with fewer than n valid: validity < 1
         if f"after decoding {n} latents" not in str(err):
@@ -354,9 +361,11 @@ def sample_metrics(model: TrainedModel, valid: Sequence[str], drawn: int) -> dic
 
 def fcd_part(samples: Sequence[str], refs: dict[str, list[str]], *, sanity: list[str] | None,
              sanity_ref: str, cached_sanity: dict[str, Any] | None, sanity_key: dict[str, Any],
-             workers: int) -> dict[str, Any]:
-    """FCD of ``samples`` to each reference, and the sanity FCD of ``sanity`` to
-    ``refs[sanity_ref]`` (or ``cached_sanity`` when its key matches)."""
+             workers: int, mix: list[str] | None = None, mix_key: dict[str, Any] | None = None,
+             cached_mix: dict[str, Any] | None = None) -> dict[str, Any]:
+    """FCD of ``samples`` to each reference, the sanity FCD of ``sanity`` to
+    ``refs[sanity_ref]`` (or ``cached_sanity`` when its key matches), and the training mix's own
+    FCD of ``mix`` to each reference (or ``cached_mix`` when its key matches)."""
     try:
         from fcd_torch import FCD
     except ImportError:
@@ -390,6 +399,16 @@ def fcd_part(samples: Sequence[str], refs: dict[str, list[str]], *, sanity: list
             value = float(fcd.metric(ref_stats(sanity_ref), fcd.precalc(sanity)))
             out["sanity"] = {"fcd": value, "key": sanity_key, "measured": _now(),
                              "revision": revision(), "cached": False}
+        mix_key = {**(mix_key or {}), "fcd_torch": version("fcd_torch")}
+        if cached_mix is not None and cached_mix.get("key") == mix_key:
+            out["training_mix"] = {**cached_mix, "cached": True}
+            log.info("FCD: the training mix's values kept from the earlier result")
+        elif mix:
+            log.info("FCD: the training mix itself, %d molecules", len(mix))
+            stats_mix = fcd.precalc(list(mix))
+            out["training_mix"] = {
+                "fcd": {name: float(fcd.metric(ref_stats(name), stats_mix)) for name in refs},
+                "key": mix_key, "measured": _now(), "revision": revision(), "cached": False}
     out["reference_sizes"] = {name: len(smiles) for name, smiles in refs.items()}
     return out
 
@@ -491,16 +510,18 @@ def head_r2(model: TrainedModel, smiles: Sequence[str], *, workers: int) -> dict
 
 
 def sampling_speed(model: TrainedModel, n: int, *, repeats: int, workers: int,
-                   batch_size: int = 2048, max_ring: int | None = None) -> dict[str, Any]:
+                   batch_size: int = 2048, max_ring: int | None = None,
+                   round_trip: bool = False) -> dict[str, Any]:
     """Valid molecules per second of ``iter_samples`` end to end, median of ``repeats`` runs."""
     rates = []
     for r in range(repeats):
         start = time.perf_counter()
         got = sum(len(b) for b in model.iter_samples(n, seed=r, batch_size=batch_size,
-                                                     workers=workers, max_ring=max_ring))
+                                                     workers=workers, max_ring=max_ring,
+                                                     round_trip=round_trip))
         rates.append(got / (time.perf_counter() - start))
         log.info("speed run %d: %.0f valid molecules/s", r, rates[-1])
-    return {"n": n, "repeats": repeats, "workers": workers,
+    return {"n": n, "repeats": repeats, "workers": workers, "round_trip": round_trip,
             "torch_threads": torch.get_num_threads(), "precision": model.precision,
             "valid_mol_per_s_median": statistics.median(rates), "runs": rates}
 
@@ -606,7 +627,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     valid: list[str] = []
     if args.samples:
         valid = timed("sampling", draw_samples, model, args.samples, seed=args.seed,
-                      workers=workers, batch_size=args.batch_size, max_ring=args.max_ring or None)
+                      workers=workers, batch_size=args.batch_size, max_ring=args.max_ring or None,
+                      round_trip=not args.no_round_trip)
         metrics["samples"] = timed("sample_metrics", sample_metrics, model, valid, args.samples)
         metrics["profile"] = {"samples": timed("profile_samples", chemistry_profile, valid,
                                                filters=filters, workers=workers)}
@@ -618,7 +640,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.no_fcd and importlib.util.find_spec("fcd_torch") is None:
         log.warning("skipping FCD: %s", FCD_INSTALL)
         metrics["fcd"] = {"skipped": FCD_INSTALL}
-    elif not args.no_fcd and (valid or args.fcd_sanity):
+    elif not args.no_fcd and (valid or args.fcd_sanity or args.fcd_mix):
         refs = {"moses_test": pick(read_smiles(args.moses_test), args.fcd_ref, args.seed),
                 "zinc250k_test": read_smiles(args.zinc_test)}
         sanity_key = {"train": _shown(args.moses_train), "train_n": args.fcd_sanity,
@@ -626,10 +648,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                       "seed": args.seed}
         sanity = (pick(read_smiles(args.moses_train), args.fcd_sanity, args.seed)
                   if args.fcd_sanity else None)
-        cached = _earlier(args.out).get("metrics", {}).get("fcd", {}).get("sanity")
+        earlier = _earlier(args.out).get("metrics", {}).get("fcd", {})
+        share = args.fcd_mix // max(1, len(args.train_ref))  # equal parts, as the model's mix
+        mix = [smi for path in args.train_ref for smi in pick(read_smiles(path), share, args.seed)]
+        mix_key = {"train": [_shown(path) for path in args.train_ref], "each_n": share,
+                   "refs": {name: len(smiles) for name, smiles in refs.items()},
+                   "seed": args.seed}
         metrics["fcd"] = timed("fcd", fcd_part, valid, refs, sanity=sanity,
-                               sanity_ref="moses_test", cached_sanity=cached,
-                               sanity_key=sanity_key, workers=workers)
+                               sanity_ref="moses_test", cached_sanity=earlier.get("sanity"),
+                               sanity_key=sanity_key, workers=workers, mix=mix or None,
+                               mix_key=mix_key, cached_mix=earlier.get("training_mix"))
     if args.paths:
         paths = timed("holes_paths", slerp_paths, model, read_smiles(args.zinc_test), args.paths,
                       points=args.path_points, seed=args.seed)
@@ -643,7 +671,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.speed:
         metrics["speed"] = timed("speed", sampling_speed, model, args.speed,
                                  repeats=args.speed_repeats, workers=workers,
-                                 batch_size=args.batch_size, max_ring=args.max_ring or None)
+                                 batch_size=args.batch_size, max_ring=args.max_ring or None,
+                                 round_trip=not args.no_round_trip)
 
     info = model.meta.info
     known = model.meta.training_set
@@ -695,6 +724,11 @@ def summary(record: dict[str, Any]) -> str:
                 ref = key.removeprefix("samples_to_")
                 size = f["reference_sizes"][ref]
                 rows.append((f"FCD samples -> {ref} ({size:,})", _num(value)))
+        if mixed := f.get("training_mix"):
+            for ref, value in mixed["fcd"].items():
+                rows.append((f"FCD the training mix itself ({mixed['key']['each_n']:,} of each "
+                             f"training file) -> {ref}{' (cached)' if mixed.get('cached') else ''}",
+                             _num(value)))
         if sanity := f.get("sanity"):
             rows.append((f"FCD sanity: {sanity['key']['train_n']:,} MOSES train -> MOSES test"
                          f"{' (cached)' if sanity.get('cached') else ''}", _num(sanity["fcd"])))
@@ -761,6 +795,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="MOSES test molecules for the FCD reference (default: all)")
     parser.add_argument("--fcd-sanity", type=int, default=30_000,
                         help="MOSES train molecules for the sanity FCD (0: skip)")
+    parser.add_argument("--fcd-mix", type=int, default=30_000,
+                        help="molecules of the training mix (equal parts of each --train-ref) "
+                             "whose own FCD to each reference is the floor (0: skip)")
+    parser.add_argument("--no-round-trip", action="store_true",
+                        help="keep samples the model does not read back (molvae sample "
+                             "--no-round-trip)")
     parser.add_argument("--paths", type=int, default=100, help="slerp paths (0: skip holes)")
     parser.add_argument("--path-points", type=int, default=10, help="interior points per path")
     parser.add_argument("--no-refine", action="store_true",
@@ -776,7 +816,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="the sanity FCD's molecules")
     parser.add_argument("-v", "--verbose", action="store_true", help="molvae's own logging too")
     args = parser.parse_args(argv)
-    for name in ("samples", "ref_size", "fcd_sanity", "paths", "r2", "speed"):
+    for name in ("samples", "ref_size", "fcd_sanity", "fcd_mix", "paths", "r2", "speed"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0 (0 switches the part off)")
     if args.threads < 1 or args.path_points < 1 or args.speed_repeats < 1:

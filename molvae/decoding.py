@@ -14,12 +14,17 @@ import selfies as sf
 from rdkit import Chem
 
 from molvae.chem import closed_shell_mol, largest_ring, without_rdkit_log
+from molvae.errors import VocabularyError
 from molvae.vocab import Vocabulary, selfies_constraints
 from molvae.workers import WorkerPool, worker_count
 
 #: ``(selfies, canonical_smiles)``; the SMILES is ``None`` when the molecule is empty (or, where
 #: the decoding was asked for a ``max_ring``, has a larger ring).
 Decoded = tuple[str, str | None]
+#: The token ids (unpadded, end token included) of a decoded molecule as the model would encode
+#: it (its canonical SMILES' SELFIES), or ``None`` when there is no molecule or the alphabet
+#: cannot write it: what a round trip through the encoder reads.
+ReadBack = np.ndarray | None
 
 
 def tokens_to_molecules(tokens: np.ndarray, vocab: Vocabulary,
@@ -42,18 +47,35 @@ def tokens_to_molecules(tokens: np.ndarray, vocab: Vocabulary,
     return out
 
 
+def read_back_tokens(molecules: list[Decoded], vocab: Vocabulary) -> list[ReadBack]:
+    """The encoder's input for each decoded molecule (see :data:`ReadBack`): the canonical
+    SMILES written as SELFIES again, in the current SELFIES constraints. Done beside the
+    decoding, in the same worker: the SELFIES encoder costs about as much as the decoding."""
+    out: list[ReadBack] = []
+    for _, smiles in molecules:
+        try:
+            ids = vocab.encode_selfies(sf.encoder(smiles, strict=True)) if smiles else None
+        except (sf.EncoderError, VocabularyError):
+            ids = None
+        out.append(ids)
+    return out
+
+
 _WORKER_VOCAB: Vocabulary | None = None
 _WORKER_MAX_RING: int | None = None
+_WORKER_READ_BACK = False
 
 
-def _init_worker(vocab: Vocabulary, max_ring: int | None) -> None:
-    global _WORKER_VOCAB, _WORKER_MAX_RING  # per worker process, set once by the initializer
-    _WORKER_VOCAB, _WORKER_MAX_RING = vocab, max_ring
+def _init_worker(vocab: Vocabulary, max_ring: int | None, read_back: bool = False) -> None:
+    global _WORKER_VOCAB, _WORKER_MAX_RING, _WORKER_READ_BACK  # per worker, set once
+    _WORKER_VOCAB, _WORKER_MAX_RING, _WORKER_READ_BACK = vocab, max_ring, read_back
     sf.set_semantic_constraints(vocab.constraints)
 
 
-def _decode_chunk(tokens: np.ndarray) -> list[Decoded]:
-    return tokens_to_molecules(tokens, _WORKER_VOCAB, _WORKER_MAX_RING)
+def _decode_chunk(tokens: np.ndarray) -> tuple[list[Decoded], list[ReadBack] | None]:
+    molecules = tokens_to_molecules(tokens, _WORKER_VOCAB, _WORKER_MAX_RING)
+    return molecules, (read_back_tokens(molecules, _WORKER_VOCAB) if _WORKER_READ_BACK
+                       else None)
 
 
 class MoleculeDecoder:
@@ -63,7 +85,8 @@ class MoleculeDecoder:
     network's work with decoding, :meth:`decode` blocks. The workers live as long as the block;
     one that dies makes the pending results raise :class:`~molvae.errors.MolVAEError`. With
     ``max_ring``, molecules with a ring of more than that many atoms come back without their
-    SMILES (:func:`tokens_to_molecules`).
+    SMILES (:func:`tokens_to_molecules`); with ``read_back``, each batch also carries the
+    encoder's input for each molecule (:meth:`DecodedBatch.read_back`, for a round trip).
 
     >>> from molvae.vocab import Vocabulary
     >>> vocab = Vocabulary.build(["[C]", "[O]"], max_len=4)
@@ -73,15 +96,15 @@ class MoleculeDecoder:
     """
 
     def __init__(self, vocab: Vocabulary, workers: int | None = None,
-                 max_ring: int | None = None) -> None:
-        self.vocab, self.max_ring = vocab, max_ring
+                 max_ring: int | None = None, read_back: bool = False) -> None:
+        self.vocab, self.max_ring, self.read_back = vocab, max_ring, read_back
         self.workers = worker_count(workers)
         self._pool: WorkerPool | None = None
 
     def __enter__(self) -> MoleculeDecoder:
         if self.workers > 1:
             self._pool = WorkerPool(self.workers, initializer=_init_worker,
-                                    initargs=(self.vocab, self.max_ring))
+                                    initargs=(self.vocab, self.max_ring, self.read_back))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -89,27 +112,39 @@ class MoleculeDecoder:
             self._pool.close()
             self._pool = None
 
-    def submit(self, tokens: np.ndarray) -> _Pending:
+    def submit(self, tokens: np.ndarray) -> DecodedBatch:
         """Start decoding ``tokens`` (N, T); returns a handle whose ``get()`` gives the result."""
         if self._pool is None:
             with selfies_constraints(self.vocab.constraints):
-                return _Pending(done=tokens_to_molecules(tokens, self.vocab, self.max_ring))
+                done = tokens_to_molecules(tokens, self.vocab, self.max_ring)
+                back = read_back_tokens(done, self.vocab) if self.read_back else None
+            return DecodedBatch(done=(done, back))
         chunks = np.array_split(tokens, min(len(tokens), self.workers * 2) or 1)
         pool = self._pool
-        return _Pending(parts=[pool.submit(_decode_chunk, c) for c in chunks], pool=pool)
+        return DecodedBatch(parts=[pool.submit(_decode_chunk, c) for c in chunks], pool=pool)
 
     def decode(self, tokens: np.ndarray) -> list[Decoded]:
         """Decode ``tokens`` (N, T) and wait for the result."""
         return self.submit(tokens).get()
 
 
-class _Pending:
+_Chunk = tuple[list[Decoded], list[ReadBack] | None]
+
+
+class DecodedBatch:
     """A batch being decoded: the result itself, or its chunks' futures in a pool."""
 
-    def __init__(self, done: list[Decoded] | None = None,
-                 parts: list[Future[list[Decoded]]] | None = None,
+    def __init__(self, done: _Chunk | None = None, parts: list[Future[_Chunk]] | None = None,
                  pool: WorkerPool | None = None) -> None:
         self._done, self._parts, self._pool = done, parts, pool
+
+    def _result(self) -> _Chunk:
+        if self._done is None:
+            chunks = [self._pool.result(part) for part in self._parts or []]
+            back = [chunk[1] for chunk in chunks]
+            self._done = ([m for mols, _ in chunks for m in mols],
+                          None if None in back else [b for part in back for b in part])
+        return self._done
 
     def get(self) -> list[Decoded]:
         """The decoded batch, in order (waits for it).
@@ -117,21 +152,34 @@ class _Pending:
         Raises:
             MolVAEError: a worker process died.
         """
-        if self._done is None:
-            pool = self._pool
-            self._done = [m for part in self._parts or [] for m in pool.result(part)]
-        return self._done
+        return self._result()[0]
+
+    def read_back(self) -> list[ReadBack]:
+        """The encoder's input for each molecule of :meth:`get` (a decoder made with
+        ``read_back``; waits for it)."""
+        back = self._result()[1]
+        if back is None:
+            raise ValueError("this batch was decoded without read_back")
+        return back
+
+
+def iter_batches(batches: Iterator[np.ndarray],
+                 decoder: MoleculeDecoder) -> Iterator[DecodedBatch]:
+    """Decode a stream of token batches, keeping one batch in flight while the next is made:
+    each batch is handed on once the next one has been submitted."""
+    pending: DecodedBatch | None = None
+    for tokens in batches:
+        nxt = decoder.submit(tokens)
+        if pending is not None:
+            yield pending
+        pending = nxt
+    if pending is not None:
+        yield pending
 
 
 def iter_pipelined(
     batches: Iterator[np.ndarray], decoder: MoleculeDecoder
 ) -> Iterator[list[Decoded]]:
-    """Decode a stream of token batches, keeping one batch in flight while the next is made."""
-    pending: _Pending | None = None
-    for tokens in batches:
-        nxt = decoder.submit(tokens)
-        if pending is not None:
-            yield pending.get()
-        pending = nxt
-    if pending is not None:
-        yield pending.get()
+    """:func:`iter_batches`' decoded molecules."""
+    for batch in iter_batches(batches, decoder):
+        yield batch.get()

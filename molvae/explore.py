@@ -78,9 +78,11 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
                        batch_size: int = 2048, workers: int | None = None,
                        properties: bool = True,
                        max_attempts: int | None = None,
-                       max_ring: int | None = MAX_SAMPLED_RING) -> Iterator[pd.DataFrame]:
+                       max_ring: int | None = MAX_SAMPLED_RING,
+                       round_trip: bool = True) -> Iterator[pd.DataFrame]:
     """Stream the table of ``n`` valid molecules from the prior, batch by batch; molecules
-    with a ring of more than ``max_ring`` atoms are drawn again (None or 0: kept).
+    with a ring of more than ``max_ring`` atoms (None or 0: kept) and, with ``round_trip``,
+    molecules the model does not read back are drawn again (``TrainedModel.iter_samples``).
 
     Without ``unique``, repeats are kept and marked ``duplicate``; with it, sampling continues
     until ``n`` distinct molecules exist (repeats are counted, not written). When
@@ -101,7 +103,8 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
     written, repeats = 0, 0
     batches = model.iter_samples(n if not unique else 10 ** 12, temperature=temperature,
                                  seed=seed, batch_size=batch_size, workers=workers,
-                                 max_attempts=max_attempts, max_ring=max_ring)
+                                 max_attempts=max_attempts, max_ring=max_ring,
+                                 round_trip=round_trip)
     try:
         for batch in batches:
             if unique:  # leave out molecules already taken or repeated within the batch

@@ -39,8 +39,9 @@ DOMAIN_THRESHOLD = 0.01
 #: ZINC250k train holds one such molecule in 550 and MOSES none, while the decoder writes one in
 #: five samples, nearly always a ring closure sent back to the wrong atom.
 MAX_SAMPLED_RING = 7
-#: How many times such a sample is drawn again from its own component before it is left out.
-RING_REDRAWS = 4
+#: How many times a rejected sample (a larger ring, or one the model does not read back) is drawn
+#: again from its own component before it is left out.
+REDRAWS = 4
 
 
 @dataclass(frozen=True)

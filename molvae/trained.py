@@ -32,16 +32,16 @@ import torch
 from molvae.checkpoint import ModelFile
 from molvae.checkpoint import load_model as load_model_file
 from molvae.chem import without_rdkit_log
-from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
+from molvae.decoding import Decoded, MoleculeDecoder, iter_batches, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.latent import unwhiten, whiten
 from molvae.model import VAE
 from molvae.precision import autocast_dtype
-from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING, RING_REDRAWS
+from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING, REDRAWS
 from molvae.proposals import proposal_table
 from molvae.refine import RefineConfig, refine_latents
 from molvae.standardize import Standardized, standardize
-from molvae.vocab import Vocabulary, canonical_and_selfies, smiles_to_selfies
+from molvae.vocab import PAD_ID, Vocabulary, canonical_and_selfies, smiles_to_selfies
 
 log = logging.getLogger(__name__)
 
@@ -314,16 +314,22 @@ class TrainedModel:
     def iter_samples(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
                      batch_size: int = 2048, workers: int | None = None,
                      max_attempts: int | None = None,
-                     max_ring: int | None = MAX_SAMPLED_RING) -> Iterator[list[Decoded]]:
+                     max_ring: int | None = MAX_SAMPLED_RING,
+                     round_trip: bool = True) -> Iterator[list[Decoded]]:
         """Stream batches of prior samples until ``n`` valid molecules have been yielded.
 
-        Only valid molecules are yielded, and none with a ring of more than ``max_ring`` atoms
+        Only valid molecules are yielded, none with a ring of more than ``max_ring`` atoms
         (None or 0: any ring, as ``molvae sample --max-ring 0`` and a campaign's ``max_ring = 0``
-        say): the decoder writes such rings in a fifth of its samples, almost always
-        a ring closure at the wrong place (the model card, "Large rings"), so such a sample is
-        drawn again from the same training posterior, up to :data:`~molvae.prior.RING_REDRAWS`
-        times, then left out (counted and logged); the decoding workers find the rings, on the
-        molecule they parse anyway. Memory stays flat however large ``n`` is.
+        say) and, with ``round_trip``, only molecules the model reads back: the greedy decode of
+        the sample's own posterior mean writes the sample again, token for token (the
+        ``reconstructs`` of every command that encodes). The decoder writes a ring closure at
+        the wrong place in about a fifth of its samples (the model card, "Large rings"), and two
+        in three of its samples lie where it does not read its own output back, which is where
+        the samples unlike the training chemistry come from (the model card, "Sampling
+        distribution"). A rejected sample is drawn again from the same training posterior, up to
+        :data:`~molvae.prior.REDRAWS` times, then left out (counted and logged); the decoding
+        workers find the rings and write the encoder's input, on the molecule they parse anyway.
+        Memory stays flat however large ``n`` is.
 
         Raises:
             MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
@@ -333,17 +339,19 @@ class TrainedModel:
             raise MolVAEError(f"number of molecules must be positive, got {n}")
         max_attempts = max_attempts or 10 * n + 1000
         max_ring = max_ring or None
+        redraws = max_ring is not None or round_trip  # else an empty sample is simply dropped
         gen = self._generator(seed)
         step = min(batch_size, max_attempts)
         fresh = _Draws(self.network.iter_draws(step, gen))
         # Each fresh latent starts a lineage (its index in the stream); a sample drawn again
         # keeps its lineage, and samples come out in lineage order, so n samples are the first
         # n (+ those left out) lineages, whose components the stream spreads (VAE.iter_draws),
-        # with each large-ring sample replaced where it stood by its redraw.
+        # with each rejected sample replaced where it stood by its redraw.
         retries: deque[tuple[int, int, int]] = deque()  # (lineage, component, draws so far)
         in_flight: deque[tuple[list[int], list[int], list[int]]] = deque()  # per batch
         ended: dict[int, Decoded | None] = {}  # lineage -> its sample, None if it has none
         drawn = lineages = next_id = emitted = dropped = redrawn = left_out = 0
+        rejected = {"ring": 0, "round trip": 0}  # draws rejected, by reason
 
         def batches() -> Iterator[np.ndarray]:
             nonlocal drawn, lineages
@@ -351,7 +359,7 @@ class TrainedModel:
                 size = min(step, max_attempts - drawn)
                 again = [retries.popleft() for _ in range(min(len(retries), size))]
                 new = size - len(again)
-                if max_ring is not None:  # no lineage beyond those the n samples can need
+                if redraws:  # no lineage beyond those the n samples can need
                     new = min(new, max(n + dropped - lineages, 0 if again else 1))
                 z, comp = fresh.take(new)
                 ids = [i for i, _, _ in again] + list(range(lineages, lineages + new))
@@ -365,18 +373,23 @@ class TrainedModel:
                 in_flight.append((ids, comp.tolist(), tries))
                 yield self.generate_tokens(z, temperature=temperature, generator=gen)
 
-        with MoleculeDecoder(self.vocab, workers=workers, max_ring=max_ring) as dec:
-            for batch in iter_pipelined(batches(), dec):
+        with MoleculeDecoder(self.vocab, workers=workers, max_ring=max_ring,
+                             read_back=round_trip) as dec:
+            for decoded in iter_batches(batches(), dec):
+                batch = decoded.get()
+                valid = np.array([smi is not None for _, smi in batch], dtype=bool)
+                keep = self._reads_back(decoded.read_back()) if round_trip else valid
+                rejected["ring"] += int((~valid).sum()) if max_ring is not None else 0
+                rejected["round trip"] += int((valid & ~keep).sum())
                 ids, comps, draws = in_flight.popleft()
-                for m, i, comp, tries in zip(batch, ids, comps, draws, strict=True):
-                    too_large = max_ring is not None and m[1] is None  # or empty
-                    if too_large and tries <= RING_REDRAWS:
+                for m, ok, i, comp, tries in zip(batch, keep, ids, comps, draws, strict=True):
+                    if not ok and redraws and tries <= REDRAWS:
                         retries.append((i, comp, tries + 1))
                         redrawn += 1
                         continue
-                    left_out += too_large
-                    dropped += m[1] is None
-                    ended[i] = None if m[1] is None else m
+                    left_out += not ok and redraws
+                    dropped += not ok
+                    ended[i] = m if ok else None
                 out: list[Decoded] = []
                 while next_id in ended and emitted + len(out) < n:
                     m = ended.pop(next_id)
@@ -388,22 +401,42 @@ class TrainedModel:
                     yield out
                 if emitted == n:
                     if redrawn:
-                        log.info("drew %d samples again from their component for a ring of "
-                                 "more than %d atoms; %d left out after %d draws", redrawn,
-                                 max_ring, left_out, 1 + RING_REDRAWS)
+                        log.info("drew %d samples again from their component (rejected: %s); "
+                                 "%d left out after %d draws", redrawn,
+                                 _rejections(rejected, max_ring), left_out, 1 + REDRAWS)
                     return
         left_out += len(retries)
-        lost = (f"; {left_out} left out for a ring of more than {max_ring} atoms"
-                if left_out else "")
+        lost = (f"; {left_out} left out after {1 + REDRAWS} draws, rejected: "
+                f"{_rejections(rejected, max_ring)}" if left_out else "")
+        hint = ("; the model reads back few of its samples: --no-round-trip (round_trip=False) "
+                "keeps them" if rejected["round trip"] > drawn / 2 else "")
         raise MolVAEError(f"only {emitted} valid molecules after decoding {drawn} latents "
-                          f"(limit {max_attempts}{lost})")
+                          f"(limit {max_attempts}{lost}){hint}")
+
+    @torch.no_grad()
+    def _reads_back(self, read_back: Sequence[np.ndarray | None]) -> np.ndarray:
+        """Whether the greedy decode of each molecule's posterior mean writes the molecule's
+        own tokens again (False where the alphabet cannot write the molecule)."""
+        back = np.zeros(len(read_back), dtype=bool)
+        rows = [i for i, ids in enumerate(read_back) if ids is not None]
+        if not rows:
+            return back
+        tokens = self.vocab.pad([read_back[i] for i in rows])  # (R, max_len)
+        mean, _ = self.network.posterior(torch.from_numpy(tokens))  # as encode_exact reads it
+        again = self.generate_tokens(mean)  # (R, <= max_len), padded after the end token
+        width = max(tokens.shape[1], again.shape[1])
+        same = (_padded(tokens, width) == _padded(again, width)).all(axis=1)
+        back[rows] = same
+        return back
 
     def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
-                      workers: int | None = 1,
-                      max_ring: int | None = MAX_SAMPLED_RING) -> list[str]:
-        """``n`` valid canonical SMILES decoded from the sampling distribution."""
+                      workers: int | None = 1, max_ring: int | None = MAX_SAMPLED_RING,
+                      round_trip: bool = True) -> list[str]:
+        """``n`` valid canonical SMILES decoded from the sampling distribution
+        (:meth:`iter_samples`)."""
         return [smi for batch in self.iter_samples(n, temperature=temperature, seed=seed,
-                                                   workers=workers, max_ring=max_ring)
+                                                   workers=workers, max_ring=max_ring,
+                                                   round_trip=round_trip)
                 for _, smi in batch if smi is not None]
 
     def sample_latents(self, n: int, *, seed: int | None = None) -> np.ndarray:
@@ -463,14 +496,15 @@ class TrainedModel:
 
     def sample(self, n: int, *, unique: bool = False, temperature: float = 0.0,
                seed: int | None = None, properties: bool = True,
-               max_ring: int | None = MAX_SAMPLED_RING) -> pd.DataFrame:
+               max_ring: int | None = MAX_SAMPLED_RING, round_trip: bool = True) -> pd.DataFrame:
         """``n`` valid molecules from the sampling distribution (repeats marked ``duplicate``;
         ``unique`` draws until ``n`` distinct ones exist; rings of more than ``max_ring`` atoms
-        drawn again, None or 0 keeping every ring)."""
+        drawn again, None or 0 keeping every ring; with ``round_trip``, only molecules the model
+        reads back: :meth:`iter_samples`)."""
         from molvae.explore import sample
 
         return sample(self, n, unique=unique, temperature=temperature, seed=seed,
-                      properties=properties, workers=1, max_ring=max_ring)
+                      properties=properties, workers=1, max_ring=max_ring, round_trip=round_trip)
 
     def analogs(self, smiles: str, n: int = 20, **kwargs) -> pd.DataFrame:
         """Distinct analogs of a lead, most similar first; see :func:`molvae.explore.analogs`."""
@@ -554,6 +588,20 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
              len(meta.vocab))
     return TrainedModel(network, meta, path=path, device=device, precision=precision,
                         standardize=standardize, refine=refine)
+
+
+def _rejections(rejected: dict[str, int], max_ring: int | None) -> str:
+    """``rejected``'s counts in words, for the log and the error."""
+    names = {"ring": f"a ring of more than {max_ring} atoms or no molecule",
+             "round trip": "not read back"}
+    return ", ".join(f"{k} {names[r]}" for r, k in rejected.items() if k)
+
+
+def _padded(tokens: np.ndarray, width: int) -> np.ndarray:
+    """Token rows (N, T) right-padded to ``width`` columns, as int64."""
+    out = np.full((len(tokens), width), PAD_ID, dtype=np.int64)
+    out[:, :tokens.shape[1]] = tokens
+    return out
 
 
 class _Draws:

@@ -172,6 +172,7 @@ def test_sample_writes_csv(
             "0",
             "--workers",
             "1",
+            "--no-round-trip",
         ]
     )
     assert code == 0, capsys.readouterr().err
@@ -199,6 +200,7 @@ def test_sample_writes_csv(
                 "0",
                 "--workers",
                 "1",
+                "--no-round-trip",
             ]
         )
         == 0
@@ -209,7 +211,8 @@ def test_sample_writes_csv(
 def test_sample_to_stdout(tiny_model_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         main(
-            ["sample", "-n", "3", "--model", str(tiny_model_path), "--seed", "0", "--workers", "1"]
+            ["sample", "-n", "3", "--model", str(tiny_model_path), "--seed", "0", "--workers", "1",
+             "--no-round-trip"]
         )
         == 0
     )

@@ -7,7 +7,14 @@ import pytest
 import selfies as sf
 
 from molvae.chem import canonical_smiles
-from molvae.decoding import MoleculeDecoder, iter_pipelined, tokens_to_molecules
+from molvae.decoding import (
+    MoleculeDecoder,
+    iter_batches,
+    iter_pipelined,
+    read_back_tokens,
+    tokens_to_molecules,
+)
+from molvae.errors import VocabularyError
 from molvae.vocab import BOS_ID, EOS_ID, Vocabulary, default_constraints, smiles_to_selfies
 
 
@@ -114,3 +121,29 @@ def test_iter_pipelined_keeps_order(tokens: np.ndarray, vocab: Vocabulary) -> No
     assert [m for b in out for m in b] == tokens_to_molecules(tokens, vocab)
     with MoleculeDecoder(vocab, workers=1) as dec:
         assert list(iter_pipelined(iter([]), dec)) == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_read_back_is_the_encoders_input_for_each_molecule(
+    tokens: np.ndarray, vocab: Vocabulary, workers: int
+) -> None:
+    """With ``read_back`` each decoded molecule comes with the tokens the encoder reads for it
+    (its canonical SMILES as SELFIES, with the end token), and ``None`` where there is no
+    molecule or the alphabet cannot write it; decoding itself is unchanged."""
+    with MoleculeDecoder(vocab, workers=workers, read_back=True) as dec:
+        batch = next(iter_batches(iter([tokens]), dec))
+        molecules, back = batch.get(), batch.read_back()
+    assert molecules == tokens_to_molecules(tokens, vocab)
+    assert len(back) == len(tokens)
+    for (_, smi), ids in zip(molecules, back, strict=True):
+        if ids is not None:
+            assert np.array_equal(ids, vocab.encode_smiles(smi))
+        elif smi is not None:  # a symbol the alphabet lacks
+            with pytest.raises(VocabularyError):
+                vocab.encode_smiles(smi)
+    assert sum(ids is not None for ids in back) >= 41  # the 40 real molecules and "C"
+    narrow = Vocabulary(tuple(s for s in vocab.symbols if s != "[O]"), vocab.max_len)
+    assert read_back_tokens([("[C][O]", "CO"), ("", None)], narrow) == [None, None]
+    with MoleculeDecoder(vocab, workers=workers) as plain:
+        with pytest.raises(ValueError, match="without read_back"):
+            plain.submit(tokens[:2]).read_back()
