@@ -27,7 +27,7 @@ def sample(
     round_trip: bool = typer.Option(
         True, "--round-trip/--no-round-trip",
         help="Draw again samples the model does not read back (decode(encode(x)) != x): "
-             "samples like the training chemistry, about 4x slower."),
+             "samples like the training chemistry, about 7x slower."),
     out: Path | None = OUT,
     fmt: str = FORMAT,
     image: Path | None = IMAGE,
