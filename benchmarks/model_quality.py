@@ -650,7 +650,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                   if args.fcd_sanity else None)
         earlier = _earlier(args.out).get("metrics", {}).get("fcd", {})
         share = args.fcd_mix // max(1, len(args.train_ref))  # equal parts, as the model's mix
-        mix = [smi for path in args.train_ref for smi in pick(read_smiles(path), share, args.seed)]
+        mix = ([smi for path in args.train_ref for smi in pick(read_smiles(path), share, args.seed)]
+               if share else [])  # the training files are read only when the floor is asked for
         mix_key = {"train": [_shown(path) for path in args.train_ref], "each_n": share,
                    "refs": {name: len(smiles) for name, smiles in refs.items()},
                    "seed": args.seed}

@@ -96,8 +96,7 @@ def per_sample(model: TrainedModel, n: int, seed: int) -> dict[str, np.ndarray]:
         "domain": domain, "reconstructs": reconstructs, "reads_back": sampler_back,
         "qed": np.array([p[0] for p in profile]), "ring_gt7": np.array([p[1] for p in profile]),
         "passes_filters": np.array([p[3] == 0 for p in profile]),
-        "novel": np.array([bool(v) if v is not None and v == v else False
-                           for v in novel.astype(object)]),
+        "novel": novel.fillna(False).to_numpy(dtype=bool),  # no molecule: not novel
     }
 
 

@@ -14,8 +14,8 @@ import selfies as sf
 from rdkit import Chem
 
 from molvae.chem import closed_shell_mol, largest_ring, without_rdkit_log
-from molvae.errors import VocabularyError
-from molvae.vocab import Vocabulary, selfies_constraints
+from molvae.errors import InvalidSmilesError, VocabularyError
+from molvae.vocab import Vocabulary, canonical_and_selfies, selfies_constraints
 from molvae.workers import WorkerPool, worker_count
 
 #: ``(selfies, canonical_smiles)``; the SMILES is ``None`` when the molecule is empty (or, where
@@ -54,10 +54,10 @@ def read_back_tokens(molecules: list[Decoded], vocab: Vocabulary) -> list[ReadBa
     out: list[ReadBack] = []
     for _, smiles in molecules:
         try:
-            ids = vocab.encode_selfies(sf.encoder(smiles, strict=True)) if smiles else None
-        except (sf.EncoderError, VocabularyError):
-            ids = None
-        out.append(ids)
+            selfies = canonical_and_selfies(smiles, canonical=True)[1] if smiles else None
+            out.append(None if selfies is None else vocab.encode_selfies(selfies))
+        except (InvalidSmilesError, VocabularyError):
+            out.append(None)
     return out
 
 

@@ -41,7 +41,7 @@ from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING, REDRAWS
 from molvae.proposals import proposal_table
 from molvae.refine import RefineConfig, refine_latents
 from molvae.standardize import Standardized, standardize
-from molvae.vocab import PAD_ID, Vocabulary, canonical_and_selfies, smiles_to_selfies
+from molvae.vocab import Vocabulary, canonical_and_selfies, smiles_to_selfies
 
 log = logging.getLogger(__name__)
 
@@ -423,10 +423,8 @@ class TrainedModel:
             return back
         tokens = self.vocab.pad([read_back[i] for i in rows])  # (R, max_len)
         mean, _ = self.network.posterior(torch.from_numpy(tokens))  # as encode_exact reads it
-        again = self.generate_tokens(mean)  # (R, <= max_len), padded after the end token
-        width = max(tokens.shape[1], again.shape[1])
-        same = (_padded(tokens, width) == _padded(again, width)).all(axis=1)
-        back[rows] = same
+        again = self.vocab.pad(list(self.generate_tokens(mean)))  # padded after the end token
+        back[rows] = (tokens == again).all(axis=1)
         return back
 
     def sample_smiles(self, n: int, *, temperature: float = 0.0, seed: int | None = None,
@@ -595,13 +593,6 @@ def _rejections(rejected: dict[str, int], max_ring: int | None) -> str:
     names = {"ring": f"a ring of more than {max_ring} atoms or no molecule",
              "round trip": "not read back"}
     return ", ".join(f"{k} {names[r]}" for r, k in rejected.items() if k)
-
-
-def _padded(tokens: np.ndarray, width: int) -> np.ndarray:
-    """Token rows (N, T) right-padded to ``width`` columns, as int64."""
-    out = np.full((len(tokens), width), PAD_ID, dtype=np.int64)
-    out[:, :tokens.shape[1]] = tokens
-    return out
 
 
 class _Draws:
