@@ -7,10 +7,15 @@ Definitions (as in MOSES / JT-VAE):
   separately; the share outside the model's domain (``molvae.prior.DOMAIN_THRESHOLD``) too;
 - reconstruction after refinement: the same, from the latent the commands build on (the mean, or
   where the mean is misread a refined point, ``molvae.refine``); reported when refinement is on;
-- validity: valid molecules among the prior samples (drawn from the model's sampling distribution,
-  see ``model.py``); unique@k: distinct among the first k valid;
-- novelty: valid unique samples not in the training set; IntDiv1: 1 - mean pairwise Tanimoto
-  (Morgan radius 2, 2048 bits) over the valid samples;
+- samples: drawn as ``molvae sample`` draws them (``TrainedModel.iter_samples``): from the model's
+  sampling distribution, a sample with a ring of more than ``max_ring`` atoms or that the model
+  does not read back (``round_trip``) drawn again from its component; ``latents_drawn`` says
+  what that cost. validity: the share of the ``n_samples`` asked for that came back as valid
+  molecules (with ``round_trip=False, max_ring=None`` the MOSES definition: valid molecules among
+  ``n_samples`` latents decoded once each); unique@k: distinct among the first k valid;
+- novelty: valid unique samples not in the training set (``train_file``, or else the training
+  set the model file carries, as the ``novel`` column of the commands reads it);
+- IntDiv1: 1 - mean pairwise Tanimoto (Morgan radius 2, 2048 bits) over the valid samples;
 - property heads: R^2 of the heads' predictions at the posterior mean against RDKit values.
 """
 
@@ -28,8 +33,10 @@ from rdkit.Chem import rdFingerprintGenerator
 
 from molvae.chem import PROPERTY_NAMES, to_mol
 from molvae.data import compute_properties, prepare
-from molvae.prior import DOMAIN_THRESHOLD
-from molvae.trained import TrainedModel
+from molvae.errors import MolVAEError
+from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING
+from molvae.proposals import novelty as novel_flags
+from molvae.trained import SampleTally, TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +53,13 @@ class Metrics:
     standardized: int
     outside_domain: float
     n_samples: int
+    round_trip: bool
+    max_ring: int | None
+    latents_drawn: int
     validity: float
     unique: float
     novelty: float | None
+    novelty_reference: str | None
     int_div1: float
     r2: dict[str, float]
     samples_per_s: float
@@ -69,16 +80,24 @@ class Metrics:
             ("  of which not encodable", str(self.unencodable)),
             ("  standardized before encoding", str(self.standardized)),
             ("  outside the model's domain", f"{self.outside_domain:.2%}"),
-            (f"validity ({self.n_samples} prior samples)", f"{self.validity:.2%}"),
+            (f"validity ({self.n_samples} samples, {self._sampler()})", f"{self.validity:.2%}"),
+            ("  latents decoded per sample asked",
+             f"{self.latents_drawn / max(1, self.n_samples):.2f}"),
             (f"unique@{self.n_samples}", f"{self.unique:.2%}"),
-            ("novelty vs training set",
-             "n/a (no --train)" if self.novelty is None else f"{self.novelty:.2%}"),
+            (f"novelty vs {self.novelty_reference or 'training set'}",
+             "n/a (no --train, and the model file holds no training set)"
+             if self.novelty is None else f"{self.novelty:.2%}"),
             ("internal diversity (IntDiv1)", f"{self.int_div1:.4f}"),
             *((f"R^2 {name} head", f"{r2:.3f}") for name, r2 in self.r2.items()),
-            ("sampling speed (molecules/s)", f"{self.samples_per_s:.0f}"),
+            ("sampling speed (valid molecules/s)", f"{self.samples_per_s:.0f}"),
         ]
         width = max(len(k) for k, _ in rows)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+    def _sampler(self) -> str:
+        rules = ([f"rings of at most {self.max_ring} atoms"] if self.max_ring else []) + \
+            (["read back"] if self.round_trip else [])
+        return " and ".join(rules) if rules else "the decoder's own"
 
 
 def r_squared(y: np.ndarray, pred: np.ndarray) -> float:
@@ -103,6 +122,26 @@ def internal_diversity(smiles: list[str], *, max_molecules: int = 10_000) -> flo
     return 1.0 - total / (len(fps) ** 2)
 
 
+def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int | None,
+                 round_trip: bool, max_ring: int | None) -> tuple[list[str], SampleTally, float]:
+    """Up to ``n`` valid samples as ``molvae sample`` draws them, what they cost, and the
+    seconds they took. Without redraws exactly ``n`` latents are decoded; with them as many as
+    ``iter_samples`` allows, and a model that reads back too few of its samples gives fewer than
+    ``n`` (a lower validity) rather than an error."""
+    tally = SampleTally()
+    redraws = bool(max_ring) or round_trip
+    valid: list[str] = []
+    start = time.perf_counter()
+    try:
+        for batch in model.iter_samples(n, seed=seed, workers=workers, max_ring=max_ring,
+                                        round_trip=round_trip,
+                                        max_attempts=None if redraws else n, tally=tally):
+            valid += [smi for _, smi in batch if smi is not None]
+    except MolVAEError as err:  # the attempts are spent: report what came back
+        log.warning("%s", err)
+    return valid, tally, time.perf_counter() - start
+
+
 def evaluate(
     model: TrainedModel,
     test_file: str | Path,
@@ -114,8 +153,13 @@ def evaluate(
     seed: int = 0,
     workers: int | None = None,
     cache_dir: str | Path | None = None,
+    round_trip: bool = True,
+    max_ring: int | None = MAX_SAMPLED_RING,
 ) -> Metrics:
-    """Measure a model on a test file (and novelty against ``train_file`` when given)."""
+    """Measure a model on a test file (novelty against ``train_file`` when given, else against
+    the training set the model file carries, if any); its
+    samples as ``molvae sample`` draws them (``round_trip``, ``max_ring``: as
+    :meth:`TrainedModel.iter_samples` takes them)."""
     test = prepare(test_file, workers=workers, cache_dir=cache_dir, property_fraction=0.0)
     rng = np.random.default_rng(seed)
     pick = rng.permutation(len(test.smiles))
@@ -131,20 +175,21 @@ def evaluate(
     outside = float((recon.loc[encoded, "domain"] < DOMAIN_THRESHOLD).mean()) if encoded.any() \
         else math.nan
 
-    # a fixed draw of latents, decoded once: validity, uniqueness and the speed of the whole path
-    z = model.sample_latents(n_samples, seed=seed)
-    start = time.perf_counter()
-    drawn = [smi for _, smi in model.decode_latents(z, workers=workers)]
-    samples_per_s = len(drawn) / max(1e-9, time.perf_counter() - start)
-    valid = [s for s in drawn if s is not None]
+    valid, tally, seconds = draw_samples(model, n_samples, seed=seed, workers=workers,
+                                         round_trip=round_trip, max_ring=max_ring)
+    samples_per_s = len(valid) / max(1e-9, seconds)
     validity = len(valid) / max(1, n_samples)
     unique_set = set(valid)
     unique = len(unique_set) / max(1, len(valid))
-    novelty = None
+    novelty, novelty_reference = None, None
     if train_file is not None:
         train = prepare(train_file, workers=workers, cache_dir=cache_dir, property_fraction=0.0)
         known = set(train.smiles)
         novelty = sum(s not in known for s in unique_set) / max(1, len(unique_set))
+        novelty_reference = str(train_file)
+    elif model.meta.training_set is not None and unique_set:
+        novelty = float(novel_flags(sorted(unique_set), model).mean())
+        novelty_reference = "the model file's training set"
 
     prop_smiles = [test.smiles[i] for i in pick[:n_properties]]
     enc_p = model.encode_latents(prop_smiles)
@@ -156,7 +201,9 @@ def evaluate(
         test_file=str(test_file), n_reconstruct=len(targets), reconstruction=reconstruction,
         reconstruction_refined=refined,
         unencodable=int((~encoded).sum()), standardized=int((recon["standardized"] != "").sum()),
-        outside_domain=outside, n_samples=n_samples, validity=validity,
-        unique=unique, novelty=novelty, int_div1=internal_diversity(valid), r2=r2,
+        outside_domain=outside, n_samples=n_samples, round_trip=round_trip,
+        max_ring=max_ring or None, latents_drawn=tally.drawn, validity=validity,
+        unique=unique, novelty=novelty, novelty_reference=novelty_reference,
+        int_div1=internal_diversity(valid), r2=r2,
         samples_per_s=samples_per_s, seed=seed,
     )

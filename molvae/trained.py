@@ -21,7 +21,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -86,6 +86,30 @@ class Encoding(EncodeResult):
     reconstructs: np.ndarray  # (n_ok,) bool
     refined: np.ndarray  # (n_ok,) bool
     domain: np.ndarray  # (n_ok,) float32
+
+
+@dataclass
+class SampleTally:
+    """What :meth:`TrainedModel.iter_samples` has cost so far: latents decoded (``drawn``),
+    samples yielded (``kept``), draws made again from their component (``redrawn``), samples
+    left out after every redraw (``left_out``), and rejected draws by reason. Mutable: the
+    sampler updates it as it yields, so a caller that stops early still reads the truth."""
+
+    drawn: int = 0
+    kept: int = 0
+    redrawn: int = 0
+    left_out: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def latents_per_sample(self) -> float:
+        """Latents decoded per sample kept: the price of the redraws (1 without them)."""
+        return self.drawn / self.kept if self.kept else math.nan
+
+    def update(self, drawn: int, kept: int, redrawn: int, left_out: int,
+               rejected: dict[str, int]) -> None:
+        self.drawn, self.kept, self.redrawn, self.left_out = drawn, kept, redrawn, left_out
+        self.rejected = dict(rejected)
 
 
 class TrainedModel:
@@ -315,7 +339,8 @@ class TrainedModel:
                      batch_size: int = 2048, workers: int | None = None,
                      max_attempts: int | None = None,
                      max_ring: int | None = MAX_SAMPLED_RING,
-                     round_trip: bool = True) -> Iterator[list[Decoded]]:
+                     round_trip: bool = True,
+                     tally: SampleTally | None = None) -> Iterator[list[Decoded]]:
         """Stream batches of prior samples until ``n`` valid molecules have been yielded.
 
         Only valid molecules are yielded, none with a ring of more than ``max_ring`` atoms
@@ -329,7 +354,8 @@ class TrainedModel:
         distribution"). A rejected sample is drawn again from the same training posterior, up to
         :data:`~molvae.prior.REDRAWS` times, then left out (counted and logged); the decoding
         workers find the rings and write the encoder's input, on the molecule they parse anyway.
-        Memory stays flat however large ``n`` is.
+        Memory stays flat however large ``n`` is. A ``tally`` given is kept up to date as
+        batches are yielded: what the samples cost, for a caller that reports it.
 
         Raises:
             MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
@@ -397,6 +423,8 @@ class TrainedModel:
                     if m is not None:
                         out.append(m)
                 emitted += len(out)
+                if tally is not None:
+                    tally.update(drawn, emitted, redrawn, left_out, rejected)
                 if out:
                     yield out
                 if emitted == n:
@@ -406,6 +434,8 @@ class TrainedModel:
                                  _rejections(rejected, max_ring), left_out, 1 + REDRAWS)
                     return
         left_out += len(retries)
+        if tally is not None:
+            tally.update(drawn, emitted, redrawn, left_out, rejected)
         lost = (f"; {left_out} left out after {1 + REDRAWS} draws, rejected: "
                 f"{_rejections(rejected, max_ring)}" if left_out else "")
         hint = ("; the model reads back few of its samples: --no-round-trip (round_trip=False) "

@@ -78,7 +78,20 @@ def test_evaluate_tiny_model(
     as_json = json.loads(json.dumps(metrics.to_dict()))
     assert as_json["test_file"] == str(data_dir / "mixed.csv")
     table = metrics.table()
-    assert "validity (10 prior samples)" in table and "R^2 qed head" in table
+    assert "validity (10 samples, rings of at most 7 atoms and read back)" in table
+    assert "R^2 qed head" in table and "latents decoded per sample asked" in table
+    assert metrics.round_trip and metrics.max_ring == 7 and metrics.latents_drawn >= 10
+
+
+def test_evaluate_the_decoders_own_samples_decodes_n_latents_once(
+    tiny_model: TrainedModel, small_csv: Path, tmp_path: Path
+) -> None:
+    """Without the round trip and the ring limit, validity is MOSES's: the valid molecules
+    among n latents, each decoded once."""
+    metrics = evaluate(tiny_model, small_csv, n_reconstruct=4, n_samples=12, n_properties=4,
+                       seed=0, workers=1, cache_dir=tmp_path, round_trip=False, max_ring=None)
+    assert metrics.latents_drawn == 12 and not metrics.round_trip and metrics.max_ring is None
+    assert "the decoder's own" in metrics.table()
 
 
 def test_evaluate_reproducible_and_without_train(
@@ -97,8 +110,24 @@ def test_evaluate_reproducible_and_without_train(
     for d in (a, b):
         d.pop("samples_per_s")
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)  # NaN-safe equality
-    assert a["novelty"] is None
-    assert "n/a" in Metrics(**{**a, "samples_per_s": 1.0}).table()
+    # no --train: novelty against the training set the model file carries (small.csv's)
+    assert a["novelty_reference"] == "the model file's training set"
+    given = evaluate(tiny_model, small_csv, train_file=small_csv, **kwargs)
+    assert given.novelty == a["novelty"] and given.novelty_reference == str(small_csv)
+    unknown = Metrics(**{**a, "samples_per_s": 1.0, "novelty": None, "novelty_reference": None})
+    assert "n/a (no --train" in unknown.table()
+
+
+def test_evaluate_measures_the_samples_molvae_sample_writes() -> None:
+    """What ``molvae evaluate`` measures is what ``molvae sample`` gives, molecule for
+    molecule: the same sampler, seed and rules."""
+    import molvae
+    from molvae.evaluate import draw_samples
+
+    model = molvae.load_model()
+    valid, tally, _ = draw_samples(model, 20, seed=3, workers=1, round_trip=True, max_ring=7)
+    assert valid == model.sample_smiles(20, seed=3, workers=1)
+    assert tally.kept == 20 and tally.drawn > 20 and tally.latents_per_sample > 1
 
 
 def test_reconstruction_from_means_and_refined_latents_on_the_shipped_model(data_dir, tmp_path):

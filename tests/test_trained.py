@@ -118,6 +118,30 @@ def test_iter_samples_gives_up_after_max_attempts(tiny_model: TrainedModel) -> N
                                      round_trip=False))
 
 
+def test_the_tally_counts_every_latent_decoded(tiny_model: TrainedModel,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tally says what samples cost: without redraws the latents asked for, with them every
+    redraw too; and it is true even when the sampler gives up."""
+    from molvae.trained import SampleTally
+
+    model = molvae.load_model()
+    plain = SampleTally()
+    got = list(model.iter_samples(10, seed=0, workers=1, round_trip=False, max_ring=None,
+                                  max_attempts=10, tally=plain))
+    assert sum(map(len, got)) == plain.kept == 10 and plain.drawn == 10
+    assert plain.redrawn == plain.left_out == 0 and plain.latents_per_sample == 1.0
+    full = SampleTally()
+    list(model.iter_samples(30, seed=0, workers=1, tally=full))
+    assert full.kept == 30 and full.rejected["round trip"] > 0 and full.redrawn > 0
+    assert full.drawn >= full.kept + full.redrawn + full.left_out
+    monkeypatch.setattr(TrainedModel, "_reads_back",
+                        lambda self, back: np.zeros(len(back), dtype=bool))
+    none = SampleTally()
+    with pytest.raises(MolVAEError):
+        list(tiny_model.iter_samples(5, seed=0, max_attempts=200, workers=1, tally=none))
+    assert none.drawn == 200 and none.kept == 0 and none.rejected["round trip"] > 0
+
+
 def test_predict_properties_shape(tiny_model: TrainedModel, small_smiles: list[str]) -> None:
     pred = tiny_model.predict_properties(tiny_model.encode_latents(small_smiles[:5]).z)
     assert pred.shape == (5, 3) and np.isfinite(pred).all()

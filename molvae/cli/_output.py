@@ -21,6 +21,13 @@ REFINE = typer.Option(
     help="Where the greedy decode of a molecule's posterior mean is another molecule, refine its "
          "latent to a nearby point that decodes back to it (column refined); --no-refine "
          "encodes every molecule as its mean.")
+MAX_RING = typer.Option(
+    7, "--max-ring", min=0,
+    help="Draw again samples with a ring of more than this many atoms (0: keep any ring).")
+ROUND_TRIP = typer.Option(
+    True, "--round-trip/--no-round-trip",
+    help="Draw again samples the model does not read back (decode(encode(x)) != x): "
+         "samples like the training chemistry, about 7x slower.")
 NO_PROPERTIES = typer.Option(False, "--no-properties",
                              help="Leave out the property columns (faster for huge outputs).")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from molvae.cli import app
-from molvae.cli._output import REFINE, STANDARDIZE
+from molvae.cli._output import MAX_RING, REFINE, ROUND_TRIP, STANDARDIZE
 
 
 @app.command()
@@ -27,9 +27,12 @@ def evaluate(
     cache_dir: Path | None = typer.Option(None, help="Cache of prepared data."),
     standardize: bool = STANDARDIZE,
     refine: bool = REFINE,
+    max_ring: int = MAX_RING,
+    round_trip: bool = ROUND_TRIP,
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Measure a model (default: the shipped one) on a test file."""
+    """Measure a model (default: the shipped one) on a test file: reconstruction, samples as
+    ``molvae sample`` draws them (the same --max-ring and --round-trip), property heads."""
     from molvae.data import default_cache_dir
     from molvae.errors import MolVAEError
     from molvae.evaluate import evaluate as run_evaluation
@@ -41,6 +44,7 @@ def evaluate(
     metrics = run_evaluation(
         m, test, train_file=train, n_reconstruct=n_reconstruct, n_samples=n_samples,
         n_properties=n_properties, seed=seed, workers=workers,
-        cache_dir=cache_dir or default_cache_dir(),
+        cache_dir=cache_dir or default_cache_dir(), round_trip=round_trip,
+        max_ring=max_ring or None,
     )
     typer.echo(json.dumps(metrics.to_dict(), indent=2) if as_json else metrics.table())

@@ -9,7 +9,17 @@ import typer
 from tqdm.auto import tqdm
 
 from molvae.cli import app
-from molvae.cli._output import FORMAT, IMAGE, MODEL, NO_PROPERTIES, OUT, check, load
+from molvae.cli._output import (
+    FORMAT,
+    IMAGE,
+    MAX_RING,
+    MODEL,
+    NO_PROPERTIES,
+    OUT,
+    ROUND_TRIP,
+    check,
+    load,
+)
 
 
 @app.command()
@@ -21,13 +31,8 @@ def sample(
     seed: int | None = typer.Option(None, help="Seed for reproducible samples."),
     max_attempts: int | None = typer.Option(
         None, min=1, help="Latents to decode at most (default 20 N + 1000)."),
-    max_ring: int = typer.Option(
-        7, "--max-ring", min=0,
-        help="Draw again samples with a ring of more than this many atoms (0: keep any ring)."),
-    round_trip: bool = typer.Option(
-        True, "--round-trip/--no-round-trip",
-        help="Draw again samples the model does not read back (decode(encode(x)) != x): "
-             "samples like the training chemistry, about 7x slower."),
+    max_ring: int = MAX_RING,
+    round_trip: bool = ROUND_TRIP,
     out: Path | None = OUT,
     fmt: str = FORMAT,
     image: Path | None = IMAGE,
