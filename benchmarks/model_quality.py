@@ -118,7 +118,7 @@ from rdkit.Chem import rdFingerprintGenerator  # noqa: E402
 from molvae.chem import PROPERTY_NAMES, qed, to_mol, without_rdkit_log  # noqa: E402
 from molvae.data import compute_properties  # noqa: E402
 from molvae.errors import MolVAEError  # noqa: E402
-from molvae.evaluate import r_squared  # noqa: E402
+from molvae.evaluate import draw_samples, r_squared  # noqa: E402
 from molvae.explore import slerp  # noqa: E402
 from molvae.io import atomic_write_text  # noqa: E402
 from molvae.prior import MAX_SAMPLED_RING  # noqa: E402
@@ -295,27 +295,6 @@ def chemistry_profile(smiles: Sequence[str], *, filters: Path | None = FILTERS,
 # --- samples ------------------------------------------------------------------------------------
 
 
-def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int,
-                 batch_size: int = 2048, max_ring: int | None = None,
-                 round_trip: bool = False) -> list[str]:
-    """The valid molecules, in order, of exactly ``n`` latents drawn from the sampling distribution
-    and decoded greedily, by the call ``molvae sample`` makes (``iter_samples``). With
-    ``max_ring`` or ``round_trip``, as ``molvae sample`` does by default, samples with a larger
-    ring or that the model does not read back are drawn again: ``n`` molecules, from as many
-    latents as that takes."""
-    valid: list[str] = []
-    redraws = bool(max_ring) or round_trip
-    try:
-        for batch in model.iter_samples(n, seed=seed, batch_size=batch_size, workers=workers,
-                                        max_attempts=None if redraws else n,
-                                        max_ring=max_ring, round_trip=round_trip):
-            valid += [smi for _, smi in batch]
-    except MolVAEError as err:  # the n draws are spent with fewer than n valid: validity < 1
-        if f"after decoding {n} latents" not in str(err):
-            raise
-    return valid
-
-
 def internal_diversity(smiles: Sequence[str], *, p: int = 1, block: int = 1024) -> float:
     """MOSES's IntDiv_p: ``1 - mean_i (mean_j T_ij^p)^(1/p)`` over every ordered pair of molecules
     (self-pairs and repeats included), T the Tanimoto of 1,024-bit Morgan radius-2 fingerprints.
@@ -338,13 +317,16 @@ def internal_diversity(smiles: Sequence[str], *, p: int = 1, block: int = 1024) 
     return float(1.0 - per_row.mean())
 
 
-def sample_metrics(model: TrainedModel, valid: Sequence[str], drawn: int) -> dict[str, Any]:
-    """Validity, unique@10k, novelty and internal diversity of ``valid`` of ``drawn`` draws."""
+def sample_metrics(model: TrainedModel, valid: Sequence[str], drawn: int,
+                   latents: int | None = None) -> dict[str, Any]:
+    """Validity, unique@10k, novelty and internal diversity of ``valid`` of ``drawn`` samples
+    asked for, and the ``latents`` decoded for them (redraws included)."""
     first = valid[:UNIQUE_AT]
     distinct = list(dict.fromkeys(valid))
     novel = novelty(distinct, model)
     return {
         "drawn": drawn,
+        "latents_decoded": latents,
         "valid": len(valid),
         "validity": len(valid) / max(1, drawn),
         "unique_at": len(first),
@@ -626,10 +608,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     valid: list[str] = []
     if args.samples:
-        valid = timed("sampling", draw_samples, model, args.samples, seed=args.seed,
-                      workers=workers, batch_size=args.batch_size, max_ring=args.max_ring or None,
-                      round_trip=not args.no_round_trip)
-        metrics["samples"] = timed("sample_metrics", sample_metrics, model, valid, args.samples)
+        valid, tally, _ = timed("sampling", draw_samples, model, args.samples, seed=args.seed,
+                                workers=workers, batch_size=args.batch_size,
+                                max_ring=args.max_ring or None,
+                                round_trip=not args.no_round_trip)
+        metrics["samples"] = timed("sample_metrics", sample_metrics, model, valid, args.samples,
+                                   tally.drawn)
         metrics["profile"] = {"samples": timed("profile_samples", chemistry_profile, valid,
                                                filters=filters, workers=workers)}
     if args.ref_size:
@@ -713,7 +697,9 @@ def summary(record: dict[str, Any]) -> str:
     rows: list[tuple[str, str]] = [("model", f"{record['model']['path']} "
                                              f"(sha256 {record['model']['sha256'][:12]})")]
     if s := m.get("samples"):
-        rows += [(f"validity ({s['drawn']:,} draws)", _pct(s["validity"])),
+        decoded = (f", {s['latents_decoded']:,} latents decoded"
+                   if s.get("latents_decoded") is not None else "")
+        rows += [(f"validity ({s['drawn']:,} samples asked{decoded})", _pct(s["validity"])),
                  (f"unique@{s['unique_at']:,}", _pct(s["unique"])),
                  ("novelty (distinct valid, vs training set)", _pct(s["novelty"])),
                  ("IntDiv1 / IntDiv2", f"{_num(s['int_div1'], 4)} / {_num(s['int_div2'], 4)}")]

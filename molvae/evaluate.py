@@ -123,7 +123,8 @@ def internal_diversity(smiles: list[str], *, max_molecules: int = 10_000) -> flo
 
 
 def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int | None,
-                 round_trip: bool, max_ring: int | None) -> tuple[list[str], SampleTally, float]:
+                 round_trip: bool, max_ring: int | None, batch_size: int = 2048,
+                 ) -> tuple[list[str], SampleTally, float]:
     """Up to ``n`` valid samples as ``molvae sample`` draws them, what they cost, and the
     seconds they took. Without redraws exactly ``n`` latents are decoded; with them as many as
     ``iter_samples`` allows, and a model that reads back too few of its samples gives fewer than
@@ -134,7 +135,7 @@ def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int | None,
     start = time.perf_counter()
     try:
         for batch in model.iter_samples(n, seed=seed, workers=workers, max_ring=max_ring,
-                                        round_trip=round_trip,
+                                        round_trip=round_trip, batch_size=batch_size,
                                         max_attempts=None if redraws else n, tally=tally):
             valid += [smi for _, smi in batch if smi is not None]
     except MolVAEError as err:  # the attempts are spent: report what came back
