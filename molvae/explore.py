@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from molvae.errors import MolVAEError
 from molvae.prior import MAX_SAMPLED_RING
 from molvae.proposals import proposal_table
 from molvae.similarity import tanimoto_to
+
+if TYPE_CHECKING:
+    from molvae.trained import SampleTally
 
 #: How many latents a verb may decode per molecule asked for before it gives up.
 log = logging.getLogger(__name__)
@@ -79,10 +83,12 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
                        properties: bool = True,
                        max_attempts: int | None = None,
                        max_ring: int | None = MAX_SAMPLED_RING,
-                       round_trip: bool = True) -> Iterator[pd.DataFrame]:
+                       round_trip: bool = True,
+                       tally: SampleTally | None = None) -> Iterator[pd.DataFrame]:
     """Stream the table of ``n`` valid molecules from the prior, batch by batch; molecules
     with a ring of more than ``max_ring`` atoms (None or 0: kept) and, with ``round_trip``,
-    molecules the model does not read back are drawn again (``TrainedModel.iter_samples``).
+    molecules the model does not read back are drawn again (``TrainedModel.iter_samples``,
+    which keeps ``tally`` up to date).
 
     Without ``unique``, repeats are kept and marked ``duplicate``; with it, sampling continues
     until ``n`` distinct molecules exist (repeats are counted, not written). When
@@ -104,7 +110,7 @@ def iter_sample_tables(model, n: int, *, unique: bool = False,  # noqa: ANN001
     batches = model.iter_samples(n if not unique else 10 ** 12, temperature=temperature,
                                  seed=seed, batch_size=batch_size, workers=workers,
                                  max_attempts=max_attempts, max_ring=max_ring,
-                                 round_trip=round_trip)
+                                 round_trip=round_trip, tally=tally)
     try:
         for batch in batches:
             if unique:  # leave out molecules already taken or repeated within the batch

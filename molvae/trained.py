@@ -385,8 +385,9 @@ class TrainedModel:
                 size = min(step, max_attempts - drawn)
                 again = [retries.popleft() for _ in range(min(len(retries), size))]
                 new = size - len(again)
-                if redraws:  # no lineage beyond those the n samples can need
-                    new = min(new, max(n + dropped - lineages, 0 if again else 1))
+                # no lineage beyond those the n samples can need (one that ends without a
+                # sample makes room for another): n = 20 decodes about 20 latents, not a batch
+                new = min(new, max(n + dropped - lineages, 0 if again else 1))
                 z, comp = fresh.take(new)
                 ids = [i for i, _, _ in again] + list(range(lineages, lineages + new))
                 lineages += new

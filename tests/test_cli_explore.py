@@ -91,6 +91,26 @@ def test_sample_max_ring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert max(rings("--max-ring", "0")) > 7
 
 
+def test_sample_says_what_the_round_trip_cost(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The summary counts the latents decoded: about n for the decoder's own samples (a latent
+    more for a batch asked for while the others decode), not a whole batch; several per sample
+    when samples are drawn again because the model does not read them back."""
+    import re
+
+    def latents(*extra: str) -> int:
+        code, err = _run(["sample", "-n", "20", "--seed", "0", "--workers", "1",
+                          "--no-properties", "--out", str(tmp_path / "s.csv"), *extra], capsys)
+        assert code == 0, err
+        found = re.search(r"20 molecules \(\d+ distinct, \d+ repeats\) from (\d+) latents "
+                          r"decoded -> ", err)
+        assert found, err
+        return int(found.group(1))
+
+    assert 20 <= latents("--no-round-trip", "--max-ring", "0") <= 22
+    assert latents() > 40
+
+
 def test_sample_no_properties_is_minimal(tiny_model_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sample", "-n", "3", "--model", str(tiny_model_path), "--seed", "0",

@@ -54,6 +54,7 @@ def sample(
     from molvae.errors import MolVAEError
     from molvae.explore import iter_sample_tables
     from molvae.export import table_writer, write_image
+    from molvae.trained import SampleTally
 
     if n <= 0:
         raise MolVAEError(f"-n must be a positive number of molecules, got {n}")
@@ -61,11 +62,12 @@ def sample(
     m = load(model, precision)
     logging.getLogger(__name__).info("sampling %d molecules, seed %s, temperature %g", n, seed,
                                      temperature)
+    tally = SampleTally()
     tables = iter_sample_tables(m, n, unique=unique, temperature=temperature, seed=seed,
                                 batch_size=batch_size, workers=workers,
                                 properties=not no_properties, max_attempts=max_attempts,
                                 max_ring=max_ring,  # 0 keeps every ring (iter_samples)
-                                round_trip=round_trip)
+                                round_trip=round_trip, tally=tally)
     drawn, duplicates, first = 0, 0, None
     with table_writer(out, fmt) as write, tqdm(total=n, unit="mol", disable=out is None,
                                                desc="sampling") as bar:
@@ -77,5 +79,5 @@ def sample(
             bar.update(len(table))
     if image is not None and first is not None:
         write_image(first[first["state"] == "valid"], image)
-    typer.echo(f"{drawn} molecules ({drawn - duplicates} distinct, {duplicates} repeats)"
-               f"{'' if out is None else f' -> {out}'}", err=True)
+    typer.echo(f"{drawn} molecules ({drawn - duplicates} distinct, {duplicates} repeats) from "
+               f"{tally.drawn} latents decoded{'' if out is None else f' -> {out}'}", err=True)
