@@ -36,7 +36,8 @@ from molvae.data import compute_properties, prepare
 from molvae.errors import MolVAEError
 from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING
 from molvae.proposals import novelty as novel_flags
-from molvae.trained import SampleTally, TrainedModel
+from molvae.sampler import SampleTally
+from molvae.trained import TrainedModel
 
 log = logging.getLogger(__name__)
 

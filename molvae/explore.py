@@ -29,7 +29,7 @@ from molvae.proposals import proposal_table
 from molvae.similarity import tanimoto_to
 
 if TYPE_CHECKING:
-    from molvae.trained import SampleTally
+    from molvae.sampler import SampleTally
 
 #: How many latents a verb may decode per molecule asked for before it gives up.
 log = logging.getLogger(__name__)

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -32,14 +31,15 @@ import torch
 from molvae.checkpoint import ModelFile
 from molvae.checkpoint import load_model as load_model_file
 from molvae.chem import without_rdkit_log
-from molvae.decoding import Decoded, MoleculeDecoder, iter_batches, iter_pipelined
+from molvae.decoding import Decoded, MoleculeDecoder, iter_pipelined
 from molvae.errors import InvalidSmilesError, MolVAEError, VocabularyError
 from molvae.latent import unwhiten, whiten
 from molvae.model import VAE
 from molvae.precision import autocast_dtype
-from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING, REDRAWS
+from molvae.prior import DOMAIN_THRESHOLD, MAX_SAMPLED_RING
 from molvae.proposals import proposal_table
 from molvae.refine import RefineConfig, refine_latents
+from molvae.sampler import SampleTally, iter_samples
 from molvae.standardize import Standardized, standardize
 from molvae.vocab import Vocabulary, canonical_and_selfies, smiles_to_selfies
 
@@ -86,30 +86,6 @@ class Encoding(EncodeResult):
     reconstructs: np.ndarray  # (n_ok,) bool
     refined: np.ndarray  # (n_ok,) bool
     domain: np.ndarray  # (n_ok,) float32
-
-
-@dataclass
-class SampleTally:
-    """What :meth:`TrainedModel.iter_samples` has cost so far: latents decoded (``drawn``),
-    samples yielded (``kept``), draws made again from their component (``redrawn``), samples
-    left out after every redraw (``left_out``), and rejected draws by reason. Mutable: the
-    sampler updates it as it yields, so a caller that stops early still reads the truth."""
-
-    drawn: int = 0
-    kept: int = 0
-    redrawn: int = 0
-    left_out: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def latents_per_sample(self) -> float:
-        """Latents decoded per sample kept: the price of the redraws (1 without them)."""
-        return self.drawn / self.kept if self.kept else math.nan
-
-    def update(self, drawn: int, kept: int, redrawn: int, left_out: int,
-               rejected: dict[str, int]) -> None:
-        self.drawn, self.kept, self.redrawn, self.left_out = drawn, kept, redrawn, left_out
-        self.rejected = dict(rejected)
 
 
 class TrainedModel:
@@ -341,108 +317,19 @@ class TrainedModel:
                      max_ring: int | None = MAX_SAMPLED_RING,
                      round_trip: bool = True,
                      tally: SampleTally | None = None) -> Iterator[list[Decoded]]:
-        """Stream batches of prior samples until ``n`` valid molecules have been yielded.
-
-        Only valid molecules are yielded, none with a ring of more than ``max_ring`` atoms
-        (None or 0: any ring, as ``molvae sample --max-ring 0`` and a campaign's ``max_ring = 0``
-        say) and, with ``round_trip``, only molecules the model reads back: the greedy decode of
-        the sample's own posterior mean writes the sample again, token for token (the
-        ``reconstructs`` of every command that encodes). The decoder writes a ring closure at
-        the wrong place in about a fifth of its samples (the model card, "Large rings"), and two
-        in three of its samples lie where it does not read its own output back, which is where
-        the samples unlike the training chemistry come from (the model card, "Sampling
-        distribution"). A rejected sample is drawn again from the same training posterior, up to
-        :data:`~molvae.prior.REDRAWS` times, then left out (counted and logged); the decoding
-        workers find the rings and write the encoder's input, on the molecule they parse anyway.
-        Memory stays flat however large ``n`` is. A ``tally`` given is kept up to date as
-        batches are yielded: what the samples cost, for a caller that reports it.
+        """Stream batches of prior samples until ``n`` valid molecules have been yielded: none
+        with a ring of more than ``max_ring`` atoms (None or 0: any ring) and, with
+        ``round_trip``, only molecules the model reads back, each rejected sample drawn again
+        from its own component (:func:`molvae.sampler.iter_samples`, which says why); a
+        ``tally`` given says what they cost.
 
         Raises:
             MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
                 decoded without reaching ``n`` valid molecules.
         """
-        if n <= 0:
-            raise MolVAEError(f"number of molecules must be positive, got {n}")
-        max_attempts = max_attempts or 10 * n + 1000
-        max_ring = max_ring or None
-        redraws = max_ring is not None or round_trip  # else an empty sample is simply dropped
-        gen = self._generator(seed)
-        step = min(batch_size, max_attempts)
-        fresh = _Draws(self.network.iter_draws(step, gen))
-        # Each fresh latent starts a lineage (its index in the stream); a sample drawn again
-        # keeps its lineage, and samples come out in lineage order, so n samples are the first
-        # n (+ those left out) lineages, whose components the stream spreads (VAE.iter_draws),
-        # with each rejected sample replaced where it stood by its redraw.
-        retries: deque[tuple[int, int, int]] = deque()  # (lineage, component, draws so far)
-        in_flight: deque[tuple[list[int], list[int], list[int]]] = deque()  # per batch
-        ended: dict[int, Decoded | None] = {}  # lineage -> its sample, None if it has none
-        drawn = lineages = next_id = emitted = dropped = redrawn = left_out = 0
-        rejected = {"ring": 0, "round trip": 0}  # draws rejected, by reason
-
-        def batches() -> Iterator[np.ndarray]:
-            nonlocal drawn, lineages
-            while drawn < max_attempts:
-                size = min(step, max_attempts - drawn)
-                again = [retries.popleft() for _ in range(min(len(retries), size))]
-                new = size - len(again)
-                # no lineage beyond those the n samples can need (one that ends without a
-                # sample makes room for another): n = 20 decodes about 20 latents, not a batch
-                new = min(new, max(n + dropped - lineages, 0 if again else 1))
-                z, comp = fresh.take(new)
-                ids = [i for i, _, _ in again] + list(range(lineages, lineages + new))
-                lineages += new
-                if again:  # the samples to draw again go first, from their own component
-                    old = torch.tensor([c for _, c, _ in again], dtype=comp.dtype)
-                    z = torch.cat([self.network.prior.draw(old, gen), z])
-                    comp = torch.cat([old, comp])
-                drawn += len(z)
-                tries = [t for _, _, t in again] + [1] * new
-                in_flight.append((ids, comp.tolist(), tries))
-                yield self.generate_tokens(z, temperature=temperature, generator=gen)
-
-        with MoleculeDecoder(self.vocab, workers=workers, max_ring=max_ring,
-                             read_back=round_trip) as dec:
-            for decoded in iter_batches(batches(), dec):
-                batch = decoded.get()
-                valid = np.array([smi is not None for _, smi in batch], dtype=bool)
-                keep = self._reads_back(decoded.read_back()) if round_trip else valid
-                rejected["ring"] += int((~valid).sum()) if max_ring is not None else 0
-                rejected["round trip"] += int((valid & ~keep).sum())
-                ids, comps, draws = in_flight.popleft()
-                for m, ok, i, comp, tries in zip(batch, keep, ids, comps, draws, strict=True):
-                    if not ok and redraws and tries <= REDRAWS:
-                        retries.append((i, comp, tries + 1))
-                        redrawn += 1
-                        continue
-                    left_out += not ok and redraws
-                    dropped += not ok
-                    ended[i] = m if ok else None
-                out: list[Decoded] = []
-                while next_id in ended and emitted + len(out) < n:
-                    m = ended.pop(next_id)
-                    next_id += 1
-                    if m is not None:
-                        out.append(m)
-                emitted += len(out)
-                if tally is not None:
-                    tally.update(drawn, emitted, redrawn, left_out, rejected)
-                if out:
-                    yield out
-                if emitted == n:
-                    if redrawn:
-                        log.info("drew %d samples again from their component (rejected: %s); "
-                                 "%d left out after %d draws", redrawn,
-                                 _rejections(rejected, max_ring), left_out, 1 + REDRAWS)
-                    return
-        left_out += len(retries)
-        if tally is not None:
-            tally.update(drawn, emitted, redrawn, left_out, rejected)
-        lost = (f"; {left_out} left out after {1 + REDRAWS} draws, rejected: "
-                f"{_rejections(rejected, max_ring)}" if left_out else "")
-        hint = ("; the model reads back few of its samples: --no-round-trip (round_trip=False) "
-                "keeps them" if rejected["round trip"] > drawn / 2 else "")
-        raise MolVAEError(f"only {emitted} valid molecules after decoding {drawn} latents "
-                          f"(limit {max_attempts}{lost}){hint}")
+        return iter_samples(self, n, temperature=temperature, seed=seed, batch_size=batch_size,
+                            workers=workers, max_attempts=max_attempts, max_ring=max_ring,
+                            round_trip=round_trip, tally=tally)
 
     @torch.no_grad()
     def _reads_back(self, read_back: Sequence[np.ndarray | None]) -> np.ndarray:
@@ -617,29 +504,3 @@ def load_model(path: str | Path | None = None, *, device: str = "cpu",
              len(meta.vocab))
     return TrainedModel(network, meta, path=path, device=device, precision=precision,
                         standardize=standardize, refine=refine)
-
-
-def _rejections(rejected: dict[str, int], max_ring: int | None) -> str:
-    """``rejected``'s counts in words, for the log and the error."""
-    names = {"ring": f"a ring of more than {max_ring} atoms or no molecule",
-             "round trip": "not read back"}
-    return ", ".join(f"{k} {names[r]}" for r, k in rejected.items() if k)
-
-
-class _Draws:
-    """Latents and their components from an endless stream of batches, taken in any sizes (the
-    stream is read in order, so taking whole batches gives the stream itself)."""
-
-    def __init__(self, stream: Iterator[tuple[torch.Tensor, torch.Tensor]]) -> None:
-        self.stream = stream
-        self.z: torch.Tensor | None = None
-        self.comp: torch.Tensor | None = None
-
-    def take(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        while self.z is None or len(self.z) < k:
-            z, comp = next(self.stream)
-            self.z = z if self.z is None else torch.cat([self.z, z])
-            self.comp = comp if self.comp is None else torch.cat([self.comp, comp])
-        z, comp = self.z[:k], self.comp[:k]
-        self.z, self.comp = self.z[k:], self.comp[k:]
-        return z, comp

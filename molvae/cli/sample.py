@@ -54,7 +54,7 @@ def sample(
     from molvae.errors import MolVAEError
     from molvae.explore import iter_sample_tables
     from molvae.export import table_writer, write_image
-    from molvae.trained import SampleTally
+    from molvae.sampler import SampleTally
 
     if n <= 0:
         raise MolVAEError(f"-n must be a positive number of molecules, got {n}")
