@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, default=None, help="default: the shipped model")
     parser.add_argument("--draws", type=int, default=16)
     parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--rule", choices=["rate", "drop"], default="rate",
+                        help="rate: weights proportional to the read-back rate; drop: equal "
+                             "weights, none for a component none of whose draws read back")
     parser.add_argument("--out", type=Path, required=True, help="the reweighted model file")
     parser.add_argument("--rates", type=Path,
                         default=Path("benchmarks/results/read_back_weights/rates.json"))
@@ -76,18 +79,19 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     kept = read_back_counts(model, args.draws, args.seed)
     rate = kept / args.draws
-    weights = rate / rate.sum()
+    weights = rate if args.rule == "rate" else (kept > 0).astype(np.float64)
+    weights = weights / weights.sum()
     network, meta = model.network, model.meta
     network.prior_weights.copy_(torch.as_tensor(weights, dtype=torch.float32))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_model(args.out, network, meta.vocab,
                {**meta.info, "prior": {**meta.info.get("prior", {}),
-                                       "weights": f"read-back rate of {args.draws} draws"}},
+                                       "weights": f"{args.rule}: read-back of {args.draws} draws"}},
                training_set=meta.training_set)
     record = {
         "command": "python benchmarks/read_back_weights.py " + " ".join(
             sys.argv[1:] if argv is None else argv),
-        "components": len(rate), "draws": args.draws, "seed": args.seed,
+        "components": len(rate), "draws": args.draws, "seed": args.seed, "rule": args.rule,
         "mean_rate": float(rate.mean()),
         "components_never_read_back": int((kept == 0).sum()),
         "histogram_of_kept_draws": np.bincount(kept, minlength=args.draws + 1).tolist(),
