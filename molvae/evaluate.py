@@ -141,7 +141,7 @@ def draw_samples(model: TrainedModel, n: int, *, seed: int, workers: int | None,
         for batch in model.iter_samples(n, seed=seed, workers=workers, max_ring=max_ring,
                                         round_trip=round_trip, batch_size=batch_size,
                                         max_attempts=None if redraws else n, tally=tally):
-            valid += [smi for _, smi in batch if smi is not None]
+            valid += [smi for _, smi in batch]  # only valid molecules come out
     except MolVAEError as err:  # the attempts are spent: report what came back
         log.warning("%s", err)
     return valid, tally, time.perf_counter() - start

@@ -37,23 +37,18 @@ class SampleTally:
     """What :meth:`TrainedModel.iter_samples` has cost so far: latents decoded (``drawn``),
     samples yielded (``kept``), draws made again from their component (``redrawn``), samples
     left out after every redraw (``left_out``), and rejected draws by reason. Mutable: the
-    sampler updates it as it yields, so a caller that stops early still reads the truth."""
+    sampler keeps its counts in it, so a caller that stops early still reads the truth."""
 
     drawn: int = 0
     kept: int = 0
     redrawn: int = 0
     left_out: int = 0
-    rejected: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=lambda: {"ring": 0, "round trip": 0})
 
     @property
     def latents_per_sample(self) -> float:
         """Latents decoded per sample kept: the price of the redraws (1 without them)."""
         return self.drawn / self.kept if self.kept else math.nan
-
-    def update(self, drawn: int, kept: int, redrawn: int, left_out: int,
-               rejected: dict[str, int]) -> None:
-        self.drawn, self.kept, self.redrawn, self.left_out = drawn, kept, redrawn, left_out
-        self.rejected = dict(rejected)
 
 
 def iter_samples(model: TrainedModel, n: int, *, temperature: float = 0.0,
@@ -74,8 +69,8 @@ def iter_samples(model: TrainedModel, n: int, *, temperature: float = 0.0,
     distribution"). A rejected sample is drawn again from the same training posterior, up to
     :data:`~molvae.prior.REDRAWS` times, then left out (counted and logged); the decoding
     workers find the rings and write the encoder's input, on the molecule they parse anyway.
-    Memory stays flat however large ``n`` is. A ``tally`` given is kept up to date as
-    batches are yielded: what the samples cost, for a caller that reports it.
+    Memory stays flat however large ``n`` is. A ``tally`` given holds the sampler's counts as
+    it goes: what the samples cost, for a caller that reports it.
 
     Raises:
         MolVAEError: more than ``max_attempts`` (default ``10 * n + 1000``) latents were
@@ -96,13 +91,15 @@ def iter_samples(model: TrainedModel, n: int, *, temperature: float = 0.0,
     retries: deque[tuple[int, int, int]] = deque()  # (lineage, component, draws so far)
     in_flight: deque[tuple[list[int], list[int], list[int]]] = deque()  # per batch
     ended: dict[int, Decoded | None] = {}  # lineage -> its sample, None if it has none
-    drawn = lineages = next_id = emitted = dropped = redrawn = left_out = 0
-    rejected = {"ring": 0, "round trip": 0}  # draws rejected, by reason
+    counts = tally if tally is not None else SampleTally()  # what a caller reads too
+    if counts.drawn:
+        raise ValueError("a SampleTally counts one call of iter_samples: pass a fresh one")
+    lineages = next_id = dropped = 0
 
     def batches() -> Iterator[np.ndarray]:
-        nonlocal drawn, lineages
-        while drawn < max_attempts:
-            size = min(step, max_attempts - drawn)
+        nonlocal lineages
+        while counts.drawn < max_attempts:
+            size = min(step, max_attempts - counts.drawn)
             again = [retries.popleft() for _ in range(min(len(retries), size))]
             new = size - len(again)
             # no lineage beyond those the n samples can need (one that ends without a
@@ -115,7 +112,7 @@ def iter_samples(model: TrainedModel, n: int, *, temperature: float = 0.0,
                 old = torch.tensor([c for _, c, _ in again], dtype=comp.dtype)
                 z = torch.cat([model.network.prior.draw(old, gen), z])
                 comp = torch.cat([old, comp])
-            drawn += len(z)
+            counts.drawn += len(z)
             tries = [t for _, _, t in again] + [1] * new
             in_flight.append((ids, comp.tolist(), tries))
             yield model.generate_tokens(z, temperature=temperature, generator=gen)
@@ -126,44 +123,40 @@ def iter_samples(model: TrainedModel, n: int, *, temperature: float = 0.0,
             batch = decoded.get()
             valid = np.array([smi is not None for _, smi in batch], dtype=bool)
             keep = model._reads_back(decoded.read_back()) if round_trip else valid
-            rejected["ring"] += int((~valid).sum()) if max_ring is not None else 0
-            rejected["round trip"] += int((valid & ~keep).sum())
+            counts.rejected["ring"] += int((~valid).sum()) if max_ring is not None else 0
+            counts.rejected["round trip"] += int((valid & ~keep).sum())
             ids, comps, draws = in_flight.popleft()
             for m, ok, i, comp, tries in zip(batch, keep, ids, comps, draws, strict=True):
                 if not ok and redraws and tries <= REDRAWS:
                     retries.append((i, comp, tries + 1))
-                    redrawn += 1
+                    counts.redrawn += 1
                     continue
-                left_out += not ok and redraws
+                counts.left_out += not ok and redraws
                 dropped += not ok
                 ended[i] = m if ok else None
             out: list[Decoded] = []
-            while next_id in ended and emitted + len(out) < n:
+            while next_id in ended and counts.kept + len(out) < n:
                 m = ended.pop(next_id)
                 next_id += 1
                 if m is not None:
                     out.append(m)
-            emitted += len(out)
-            if tally is not None:
-                tally.update(drawn, emitted, redrawn, left_out, rejected)
+            counts.kept += len(out)
             if out:
                 yield out
-            if emitted == n:
-                if redrawn:
+            if counts.kept == n:
+                if counts.redrawn:
                     log.info("drew %d samples again from their component (rejected: %s); "
-                             "%d left out after %d draws", redrawn,
-                             _rejections(rejected, max_ring), left_out, 1 + REDRAWS)
+                             "%d left out after %d draws", counts.redrawn,
+                             _rejections(counts.rejected, max_ring), counts.left_out,
+                             1 + REDRAWS)
                 return
-    left_out += len(retries)
-    if tally is not None:
-        tally.update(drawn, emitted, redrawn, left_out, rejected)
-    lost = (f"; {left_out} left out after {1 + REDRAWS} draws, rejected: "
-            f"{_rejections(rejected, max_ring)}" if left_out else "")
+    counts.left_out += len(retries)
+    lost = (f"; {counts.left_out} left out after {1 + REDRAWS} draws, rejected: "
+            f"{_rejections(counts.rejected, max_ring)}" if counts.left_out else "")
     hint = ("; the model reads back few of its samples: --no-round-trip (round_trip=False) "
-            "keeps them" if rejected["round trip"] > drawn / 2 else "")
-    raise MolVAEError(f"only {emitted} valid molecules after decoding {drawn} latents "
-                      f"(limit {max_attempts}{lost}){hint}")
-
+            "keeps them" if counts.rejected["round trip"] > counts.drawn / 2 else "")
+    raise MolVAEError(f"only {counts.kept} valid molecules after decoding {counts.drawn} "
+                      f"latents (limit {max_attempts}{lost}){hint}")
 
 
 def _rejections(rejected: dict[str, int], max_ring: int | None) -> str:
